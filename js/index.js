@@ -1,0 +1,48 @@
+// Waggle's public entry point. It loads the WebAssembly agent on first use,
+// so `import { init } from 'waggle-rum'` is all an app writes. If the module
+// cannot load (offline, blocked, a CSP without 'wasm-unsafe-eval') the
+// promise from init() rejects and the page keeps working untouched.
+import loadWasm, * as wasm from './waggle_rum.js';
+
+let loading = null;
+
+function load(wasmUrl) {
+  if (!loading) {
+    // The default URL is resolved against this module's own URL, so the
+    // package works from '/' and from a sub-path alike.
+    const arg = wasmUrl ? { module_or_path: wasmUrl } : undefined;
+    loading = loadWasm(arg).catch((cause) => {
+      loading = null;
+      const err = new Error(`waggle: could not load the agent's WebAssembly module: ${cause && cause.message ? cause.message : cause}`);
+      err.name = 'WaggleLoadError';
+      err.cause = cause;
+      throw err;
+    });
+  }
+  return loading;
+}
+
+/**
+ * Starts the agent. Resolves once instrumentation is active; rejects with a
+ * TypeError named WaggleConfigError (its `option` names the bad option) or an
+ * Error named WaggleLoadError.
+ */
+export async function init(options) {
+  const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
+  await load(wasmUrl);
+  wasm.init(options);
+}
+
+/** Sends every queued span now; resolves when the Collector has answered. */
+export async function flush() {
+  if (!loading) return;
+  await loading;
+  await wasm.flush();
+}
+
+/** Flushes, then removes every listener and hook the agent installed. */
+export async function shutdown() {
+  if (!loading) return;
+  await loading;
+  await wasm.shutdown();
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need, skipping what is there:
+# the wasm target, the wasm-bindgen CLI pinned to Cargo.lock, Debian's
+# Chromium and ChromeDriver, the npm dev packages (Playwright's driver,
+# binaryen's wasm-opt), the Python backend's virtualenv and the collector.
+# Prints how long each step took; says plainly what it cannot do.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$1"; step_start=$SECONDS; }
+done_step() { printf '   (%d s)\n' "$((SECONDS - step_start))"; }
+fail() { printf '\nsetup: %s\n' "$1" >&2; exit 1; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v cargo >/dev/null || fail "Rust is not installed: install it with rustup (https://rustup.rs), then run this again."
+command -v node >/dev/null || fail "Node.js (18 or newer) is not installed."
+command -v go >/dev/null || [[ -n "${WAGGLE_OTELCOL:-}" ]] || fail "Go is not installed: it builds the collector (or set WAGGLE_OTELCOL to a collector binary)."
+
+step "wasm32 target"
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown || fail "rustup could not add the wasm32-unknown-unknown target."
+else
+  echo "   already installed"
+fi
+done_step
+
+step "wasm-bindgen CLI"
+want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)"
+have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+if [[ "$have" != "$want" ]]; then
+  echo "   installing wasm-bindgen-cli $want (about 4 minutes on 2 cores)"
+  # Not --locked: a locked dependency of the CLI has been yanked before.
+  cargo install -q wasm-bindgen-cli --version "$want" || fail "cargo install wasm-bindgen-cli $want failed."
+else
+  echo "   $have, as Cargo.lock pins"
+fi
+done_step
+
+step "Chromium and ChromeDriver (Debian packages)"
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  if [[ "$(id -u)" == 0 ]]; then apt=(apt-get); elif command -v sudo >/dev/null; then apt=(sudo apt-get); else
+    fail "Chromium is missing and this user cannot install packages: run 'apt-get install chromium chromium-driver' as root."
+  fi
+  "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq chromium chromium-driver >/dev/null \
+    || fail "apt-get could not install chromium and chromium-driver."
+else
+  echo "   $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+fi
+done_step
+
+step "npm dev packages"
+if [[ ! -d node_modules/playwright-core || ! -x node_modules/.bin/wasm-opt || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed."
+else
+  echo "   up to date"
+fi
+done_step
+
+if [[ -f www/backend/requirements.txt ]]; then
+  step "Python backend virtualenv"
+  venv="${WAGGLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waggle}/venv-$(sha256sum www/backend/requirements.txt | cut -c1-12)"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)."
+    "$venv/bin/pip" install -q -r www/backend/requirements.txt || fail "pip could not install www/backend/requirements.txt."
+  else
+    echo "   $venv"
+  fi
+  done_step
+fi
+
+step "OpenTelemetry Collector"
+bash scripts/collector.sh >/dev/null
+done_step

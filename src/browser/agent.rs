@@ -1,0 +1,173 @@
+//! The running agent: configuration, clock, ids, sampler, exporter, and
+//! the instrumentations it owns.
+
+use std::any::Any;
+use std::cell::RefCell;
+
+use opentelemetry::trace::{SpanId, SpanKind, TraceFlags, TraceId};
+use opentelemetry::Value;
+use wasm_bindgen::JsValue;
+
+use crate::core::clock::Clock;
+use crate::core::config::{AttrInput, Config, UrlPattern};
+use crate::core::ids::IdGenerator;
+use crate::core::limits::SpanLimits;
+use crate::core::sampling::Sampler;
+use crate::core::span::SpanData;
+use crate::core::url::{scrub, UrlParts};
+
+use super::exporter::Exporter;
+use super::lib::js;
+
+thread_local! {
+    static AGENT: RefCell<Option<Agent>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the agent if one is running and not already in use (a hook
+/// re-entered from inside the agent sees `None` and stays out of the way).
+pub fn with_agent<R>(f: impl FnOnce(&mut Agent) -> R) -> Option<R> {
+    AGENT.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok()?;
+        guard.as_mut().map(f)
+    })
+}
+
+/// Installs `agent` as the running one.
+pub fn install(agent: Agent) {
+    AGENT.with(|cell| *cell.borrow_mut() = Some(agent));
+}
+
+/// Removes the running agent and hands it back.
+pub fn take() -> Option<Agent> {
+    AGENT.with(|cell| cell.try_borrow_mut().ok()?.take())
+}
+
+/// Whether an agent is running.
+pub fn running() -> bool {
+    AGENT.with(|cell| cell.try_borrow().map(|a| a.is_some()).unwrap_or(true))
+}
+
+/// The context a new span continues.
+#[derive(Clone, Debug)]
+pub struct ParentContext {
+    /// Trace to join.
+    pub trace_id: TraceId,
+    /// Parent span.
+    pub span_id: SpanId,
+    /// The parent's flags: its sampled bit decides ours.
+    pub flags: TraceFlags,
+    /// The parent's `tracestate`, carried along.
+    pub trace_state: String,
+}
+
+/// The agent's state.
+pub struct Agent {
+    /// Validated options.
+    pub config: Config,
+    /// The page's clock.
+    pub clock: Clock,
+    /// Id source.
+    pub ids: IdGenerator,
+    /// Span limits.
+    pub limits: SpanLimits,
+    /// Head sampler.
+    pub sampler: Sampler,
+    /// Regular expressions from the options, by index.
+    pub regexes: Vec<js_sys::RegExp>,
+    /// The page's origin.
+    pub origin: String,
+    /// Absolute URL spans are sent to; never traced.
+    pub export_url: String,
+    /// Span queue and transport.
+    pub exporter: Exporter,
+    /// Instrumentations, dropped (and so detached) on shutdown.
+    pub instrumentations: Vec<Box<dyn Any>>,
+}
+
+impl Agent {
+    /// The current time in epoch nanoseconds.
+    pub fn now_ns(&self) -> u64 {
+        self.clock.epoch_ns(js::now())
+    }
+
+    /// Starts a span, continuing `parent` or starting a trace; the sampling
+    /// decision is made here and carried in the span's flags.
+    pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&ParentContext>, start_ns: u64) -> SpanData {
+        let span_id = self.ids.span_id();
+        let (trace_id, parent_id, parent_flags, trace_state) = match parent {
+            Some(p) => (p.trace_id, Some(p.span_id), Some(p.flags), p.trace_state.clone()),
+            None => (self.ids.trace_id(), None, None, String::new()),
+        };
+        let mut span = SpanData::new(name, kind, trace_id, span_id, parent_id, start_ns);
+        span.trace_state = trace_state;
+        span.flags = if self.sampler.sample(parent_flags, trace_id) { TraceFlags::SAMPLED } else { TraceFlags::NOT_SAMPLED };
+        span
+    }
+
+    /// Sets an attribute on `span` under the limits.
+    pub fn attr(&self, span: &mut SpanData, key: &'static str, value: impl Into<Value>) {
+        span.set_attribute(&self.limits, key, value.into());
+    }
+
+    /// A URL made safe to record.
+    pub fn scrub_url(&self, url: &str) -> String {
+        scrub(url, &self.config.redact_query_params)
+    }
+
+    /// Sets `url.full`, `server.address` and `server.port` from `url`.
+    pub fn url_attributes(&self, span: &mut SpanData, url: &str) {
+        let scrubbed = self.scrub_url(url);
+        if let Some(parts) = UrlParts::parse(url) {
+            let host = parts.host.trim_start_matches('[').trim_end_matches(']').to_owned();
+            self.attr(span, "server.address", host);
+            self.attr(span, "server.port", i64::from(parts.port()));
+        }
+        self.attr(span, "url.full", scrubbed);
+    }
+
+    /// Ends `span` and hands it to the exporter if it is sampled.
+    pub fn finish(&mut self, mut span: SpanData) {
+        if !span.flags.is_sampled() {
+            return;
+        }
+        if span.end_ns == 0 {
+            let now = self.now_ns();
+            span.end(now);
+        }
+        for (k, v) in &self.config.attributes {
+            if span.attribute(k).is_none() {
+                let value = match v {
+                    AttrInput::Str(s) => Value::from(s.clone()),
+                    AttrInput::Bool(b) => Value::Bool(*b),
+                    AttrInput::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::I64(*n as i64),
+                    AttrInput::Number(n) => Value::F64(*n),
+                };
+                span.set_attribute(&self.limits, k, value);
+            }
+        }
+        self.exporter.push(span);
+    }
+
+    /// Whether `url` matches one of `patterns`.
+    pub fn matches(&self, url: &str, patterns: &[UrlPattern]) -> bool {
+        patterns.iter().any(|p| match p {
+            UrlPattern::Prefix(prefix) => url.starts_with(prefix.as_str()),
+            UrlPattern::Regex(i) => self.regexes.get(*i as usize).is_some_and(|re| {
+                // A global or sticky RegExp keeps state between tests.
+                re.set_last_index(0);
+                re.test(url)
+            }),
+        })
+    }
+
+    /// Whether requests to `url` are left alone: the exporter's own, and
+    /// what `ignoreUrls` names.
+    pub fn ignored(&self, url: &str) -> bool {
+        url.starts_with(self.export_url.as_str()) || self.matches(url, &self.config.ignore_urls)
+    }
+}
+
+/// Converts a JS exception into a message for the console.
+pub fn describe(err: &JsValue) -> String {
+    js::string(err, "message").or_else(|| err.as_string()).unwrap_or_else(|| "unknown error".into())
+}

@@ -1,0 +1,223 @@
+//! Page load: `documentLoad`, `documentFetch` and one `resourceFetch` per
+//! Resource Timing entry, shaped as OpenTelemetry's web instrumentation
+//! shapes them, from the Navigation Timing and Resource Timing entries.
+
+use gloo_timers::callback::Timeout;
+use opentelemetry::trace::{SpanKind, TraceFlags};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::span::{Link, SpanData};
+use crate::core::tracecontext::{parse_traceparent, parse_tracestate, server_timing_traceparent};
+
+use super::agent::{with_agent, Agent, ParentContext};
+use super::lib::js;
+use super::lib::listener::Listener;
+
+/// Navigation Timing fields recorded as events on `documentLoad`.
+const NAVIGATION_EVENTS: [&str; 10] = [
+    "fetchStart",
+    "unloadEventStart",
+    "unloadEventEnd",
+    "domInteractive",
+    "domContentLoadedEventStart",
+    "domContentLoadedEventEnd",
+    "domComplete",
+    "loadEventStart",
+    "loadEventEnd",
+    "redirectEnd",
+];
+
+/// Network phases recorded as events on `documentFetch` and `resourceFetch`.
+pub const NETWORK_EVENTS: [&str; 10] = [
+    "fetchStart",
+    "domainLookupStart",
+    "domainLookupEnd",
+    "connectStart",
+    "secureConnectionStart",
+    "connectEnd",
+    "requestStart",
+    "responseStart",
+    "responseEnd",
+    "workerStart",
+];
+
+/// Watches for the end of page load and records it once.
+pub struct DocumentLoad {
+    _load: Option<Listener>,
+    _wait: Option<Timeout>,
+}
+
+impl DocumentLoad {
+    /// Starts watching; if the page has already loaded, records at once.
+    pub fn start() -> Self {
+        let document = js::get(&js::global(), "document");
+        if js::string(&document, "readyState").as_deref() == Some("complete") {
+            return DocumentLoad { _load: None, _wait: Some(Timeout::new(0, || collect_when_ready(0))) };
+        }
+        let load = Listener::new(&js::global(), "load", false, |_| {
+            // loadEventEnd is set only after every load handler returned.
+            Timeout::new(0, || collect_when_ready(0)).forget();
+        });
+        DocumentLoad { _load: load, _wait: None }
+    }
+}
+
+fn collect_when_ready(tries: u32) {
+    let Some(perf) = js::performance() else { return };
+    let entries = perf.get_entries_by_type("navigation");
+    let nav = entries.get(0);
+    if nav.is_undefined() {
+        return;
+    }
+    if js::num(&nav, "loadEventEnd") <= 0.0 && tries < 50 {
+        Timeout::new(20, move || collect_when_ready(tries + 1)).forget();
+        return;
+    }
+    with_agent(|agent| record(agent, &perf, &nav));
+}
+
+/// The server's span from `<meta name="traceparent" content="00-...">`.
+pub fn meta_parent() -> Option<ParentContext> {
+    let document = js::get(&js::global(), "document");
+    let read = |name: &str| {
+        let el = js::call(&document, "querySelector", &[format!("meta[name=\"{name}\"]").into()]);
+        if el.is_null() || el.is_undefined() {
+            None
+        } else {
+            js::call(&el, "getAttribute", &["content".into()]).as_string()
+        }
+    };
+    let tp = parse_traceparent(&read("traceparent")?)?;
+    let trace_state = read("tracestate").and_then(|s| parse_tracestate(&s)).unwrap_or_default();
+    Some(ParentContext { trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, trace_state })
+}
+
+/// The `traceparent` a server put in `Server-Timing` on a timing entry.
+pub fn server_timing_link(entry: &JsValue) -> Option<Link> {
+    let list = js::get(entry, "serverTiming");
+    let list: js_sys::Array = list.dyn_into().ok()?;
+    for item in list.iter() {
+        if js::string(&item, "name").is_some_and(|n| n.eq_ignore_ascii_case("traceparent")) {
+            let desc = js::string(&item, "description").unwrap_or_default();
+            let tp = server_timing_traceparent(&format!("traceparent;desc=\"{}\"", desc.replace('"', "\\\"")))?;
+            return Some(Link { trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, attributes: Vec::new() });
+        }
+    }
+    None
+}
+
+fn event_if_set(agent: &Agent, span: &mut SpanData, entry: &JsValue, field: &str) {
+    let v = js::num(entry, field);
+    if v > 0.0 {
+        let t = agent.clock.epoch_ns(v);
+        span.add_event(&agent.limits, field, t, Vec::new());
+    }
+}
+
+/// Body sizes and protocol, where the entry exposes them.
+pub fn timing_attributes(agent: &Agent, span: &mut SpanData, entry: &JsValue) {
+    let status = js::num(entry, "responseStatus");
+    if status > 0.0 {
+        agent.attr(span, "http.response.status_code", status as i64);
+    }
+    let transfer = js::num(entry, "transferSize");
+    let encoded = js::num(entry, "encodedBodySize");
+    let decoded = js::num(entry, "decodedBodySize");
+    if encoded > 0.0 {
+        agent.attr(span, "http.response.body.size", encoded as i64);
+    }
+    if transfer > 0.0 {
+        agent.attr(span, "http.response.size", transfer as i64);
+    }
+    if decoded > 0.0 && decoded != encoded {
+        agent.attr(span, "waggle.response.decoded_body_size", decoded as i64);
+    }
+    if let Some(proto) = js::string(entry, "nextHopProtocol").filter(|p| !p.is_empty()) {
+        let (name, version) = match proto.as_str() {
+            "h2" => ("http", "2"),
+            "h3" => ("http", "3"),
+            "http/1.1" => ("http", "1.1"),
+            "http/1.0" => ("http", "1.0"),
+            other => (other, ""),
+        };
+        agent.attr(span, "network.protocol.name", name.to_owned());
+        if !version.is_empty() {
+            agent.attr(span, "network.protocol.version", version.to_owned());
+        }
+    }
+}
+
+/// Adds the network phase events of a timing entry.
+pub fn network_events(agent: &Agent, span: &mut SpanData, entry: &JsValue) {
+    for field in NETWORK_EVENTS {
+        event_if_set(agent, span, entry, field);
+    }
+}
+
+fn record(agent: &mut Agent, perf: &web_sys::Performance, nav: &JsValue) {
+    let parent = meta_parent();
+    let start = agent.clock.epoch_ns(js::num(nav, "startTime"));
+    let end = agent.clock.epoch_ns(js::num(nav, "loadEventEnd"));
+    let mut root = agent.start_span("documentLoad", SpanKind::Internal, parent.as_ref(), start);
+    root.end(end);
+    if !root.flags.is_sampled() {
+        return;
+    }
+    let href = js::string(&js::get(&js::global(), "location"), "href").unwrap_or_default();
+    agent.url_attributes(&mut root, &href);
+    if let Some(kind) = js::string(nav, "type") {
+        agent.attr(&mut root, "waggle.navigation_type", kind);
+    }
+    for field in NAVIGATION_EVENTS {
+        event_if_set(agent, &mut root, nav, field);
+    }
+    let paints = perf.get_entries_by_type("paint");
+    for p in paints.iter() {
+        let name = match js::string(&p, "name").as_deref() {
+            Some("first-paint") => "firstPaint",
+            Some("first-contentful-paint") => "firstContentfulPaint",
+            _ => continue,
+        };
+        let t = agent.clock.epoch_ns(js::num(&p, "startTime"));
+        root.add_event(&agent.limits, name, t, Vec::new());
+    }
+    let link = server_timing_link(nav);
+    if let Some(link) = link.clone() {
+        root.add_link(&agent.limits, link);
+    }
+    let ctx = ParentContext { trace_id: root.trace_id, span_id: root.span_id, flags: TraceFlags::SAMPLED, trace_state: root.trace_state.clone() };
+
+    let fetch_start = agent.clock.epoch_ns(js::num(nav, "fetchStart"));
+    let mut doc = agent.start_span("documentFetch", SpanKind::Internal, Some(&ctx), fetch_start);
+    doc.end(agent.clock.epoch_ns(js::num(nav, "responseEnd")));
+    agent.url_attributes(&mut doc, &href);
+    timing_attributes(agent, &mut doc, nav);
+    network_events(agent, &mut doc, nav);
+    if let Some(link) = link {
+        doc.add_link(&agent.limits, link);
+    }
+
+    let resources = perf.get_entries_by_type("resource");
+    let mut children = Vec::with_capacity(resources.length() as usize);
+    for entry in resources.iter() {
+        let Some(url) = js::string(&entry, "name") else { continue };
+        if agent.ignored(&url) {
+            continue;
+        }
+        let s = agent.clock.epoch_ns(js::num(&entry, "startTime"));
+        let mut span = agent.start_span("resourceFetch", SpanKind::Internal, Some(&ctx), s);
+        span.end(agent.clock.epoch_ns(js::num(&entry, "responseEnd")));
+        agent.url_attributes(&mut span, &url);
+        if let Some(t) = js::string(&entry, "initiatorType") {
+            agent.attr(&mut span, "waggle.initiator_type", t);
+        }
+        timing_attributes(agent, &mut span, &entry);
+        network_events(agent, &mut span, &entry);
+        children.push(span);
+    }
+    agent.finish(root);
+    agent.finish(doc);
+    for span in children {
+        agent.finish(span);
+    }
+}

@@ -1,0 +1,264 @@
+//! Ships finished spans to the Collector as OTLP/JSON over `fetch`.
+//!
+//! Uses the `fetch` the page had before Waggle wrapped it, so its own
+//! requests are never traced. Batches by size and delay, retries by the
+//! policy in `core::export`, and sends what is queued with `keepalive`
+//! when the page is hidden, in bodies that fit the browser's 64 KiB budget.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Object, Promise};
+use opentelemetry::KeyValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::config::BatchConfig;
+use crate::core::export::{classify, encode_chunks, retry_after_seconds, Backoff, Outcome, SpanQueue};
+use crate::core::otlp::{encode_request, Scope};
+use crate::core::span::SpanData;
+
+use super::agent::with_agent;
+use super::lib::js;
+
+/// The scope reported with every span.
+pub const SCOPE: Scope = Scope { name: "waggle-rum", version: env!("CARGO_PKG_VERSION") };
+
+/// Bytes per body for `keepalive` requests, under the browser's 64 KiB.
+const KEEPALIVE_BUDGET: usize = 60_000;
+
+/// Queue and transport.
+pub struct Exporter {
+    url: String,
+    fetch: Function,
+    resource: Vec<KeyValue>,
+    batch: BatchConfig,
+    queue: SpanQueue<SpanData>,
+    timer: Option<Timeout>,
+    backoff: Backoff,
+    retry_attempt: u32,
+    retry_timer: Option<Timeout>,
+    /// Requests under way, by id, so `flush` can wait for them.
+    pending: Rc<RefCell<Vec<(u32, Promise)>>>,
+    next_id: u32,
+    debug: bool,
+    warned_drop: bool,
+}
+
+impl Exporter {
+    /// An exporter posting to `url` with the page's original `fetch`.
+    pub fn new(url: String, fetch: Function, resource: Vec<KeyValue>, batch: BatchConfig, debug: bool) -> Self {
+        Exporter {
+            url,
+            fetch,
+            resource,
+            queue: SpanQueue::new(batch.max_queue_size),
+            batch,
+            timer: None,
+            backoff: Backoff::default(),
+            retry_attempt: 0,
+            retry_timer: None,
+            pending: Rc::new(RefCell::new(Vec::new())),
+            next_id: 0,
+            debug,
+            warned_drop: false,
+        }
+    }
+
+    /// Queues a finished span and schedules a send.
+    pub fn push(&mut self, span: SpanData) {
+        self.queue.push(span);
+        if self.retry_timer.is_some() {
+            return;
+        }
+        if self.queue.len() >= self.batch.max_export_batch_size {
+            self.send_batches(false);
+        } else if self.timer.is_none() {
+            self.timer = Some(Timeout::new(self.batch.scheduled_delay_ms, || {
+                with_agent(|a| {
+                    a.exporter.timer = None;
+                    if a.exporter.retry_timer.is_none() {
+                        a.exporter.send_batches(false);
+                    }
+                });
+            }));
+        }
+    }
+
+    /// Sends everything queued now, returning a promise that settles when
+    /// every request under way has been answered.
+    pub fn flush(&mut self, keepalive: bool) -> Promise {
+        self.timer = None;
+        self.retry_timer = None;
+        self.send_batches(keepalive);
+        let all: Array = self.pending.borrow().iter().map(|(_, p)| p.clone()).collect();
+        let done = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
+        let done2 = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
+        js::then(&Promise::all(&all), done, done2)
+    }
+
+    fn send_batches(&mut self, keepalive: bool) {
+        while !self.queue.is_empty() {
+            let spans = self.queue.take(self.batch.max_export_batch_size);
+            if keepalive {
+                let dropped = self.queue.take_dropped();
+                let resource = self.resource_with(dropped);
+                for (body, _) in encode_chunks(&resource, &SCOPE, &spans, KEEPALIVE_BUDGET) {
+                    // The page is going away: nothing will be there to
+                    // retry, so these spans are not kept for it.
+                    self.post(body, true, Vec::new());
+                }
+            } else {
+                self.send(spans);
+            }
+        }
+    }
+
+    fn resource_with(&self, dropped: u64) -> Vec<KeyValue> {
+        let mut resource = self.resource.clone();
+        if dropped > 0 {
+            // Loss is reported where a user can query it: on every span of
+            // the next request.
+            resource.push(KeyValue::new("waggle.dropped_spans", dropped as i64));
+        }
+        resource
+    }
+
+    fn send(&mut self, spans: Vec<SpanData>) {
+        let dropped = self.queue.take_dropped();
+        let body = encode_request(&self.resource_with(dropped), &SCOPE, &spans);
+        self.post(body, false, spans)
+    }
+
+    fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>) {
+        let init = Object::new();
+        js::set(&init, "method", &"POST".into());
+        let headers = Object::new();
+        js::set(&headers, "Content-Type", &"application/json".into());
+        js::set(&init, "headers", &headers);
+        js::set(&init, "body", &body.into());
+        if keepalive {
+            js::set(&init, "keepalive", &JsValue::TRUE);
+        }
+        let count = spans.len();
+        let debug = self.debug;
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let pending = self.pending.clone();
+        let pending2 = self.pending.clone();
+        let sent = match self.fetch.call2(&js::global(), &self.url.as_str().into(), &init) {
+            Ok(p) => p.dyn_into::<Promise>().unwrap_or_else(|v| Promise::resolve(&v)),
+            Err(e) => Promise::reject(&e),
+        };
+        let spans = Rc::new(Cell::new(Some(spans)));
+        let spans2 = spans.clone();
+        let on_answer = Closure::once_into_js(move |resp: JsValue| {
+            pending.borrow_mut().retain(|(i, _)| *i != id);
+            let status = js::num(&resp, "status") as u16;
+            let retry_after = js::call(&js::get(&resp, "headers"), "get", &["retry-after".into()])
+                .as_string()
+                .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
+            js::debug(debug, &format!("export of {count} spans answered {status}"));
+            let spans = spans.take().unwrap_or_default();
+            with_agent(|a| a.exporter.answered(Some(status), retry_after, spans));
+            JsValue::UNDEFINED
+        });
+        let on_error = Closure::once_into_js(move |err: JsValue| {
+            pending2.borrow_mut().retain(|(i, _)| *i != id);
+            js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&err)));
+            let spans = spans2.take().unwrap_or_default();
+            with_agent(|a| a.exporter.answered(None, None, spans));
+            JsValue::UNDEFINED
+        });
+        let settled = js::then(&sent, on_answer, on_error);
+        self.pending.borrow_mut().push((id, settled));
+    }
+
+    fn answered(&mut self, status: Option<u16>, retry_after_ms: Option<f64>, mut spans: Vec<SpanData>) {
+        match classify(status) {
+            Outcome::Done => self.retry_attempt = 0,
+            Outcome::Retry if spans.is_empty() => {}
+            Outcome::Retry => {
+                self.retry_attempt += 1;
+                let jitter = js_sys::Math::random();
+                match self.backoff.delay_ms(self.retry_attempt, retry_after_ms, jitter) {
+                    Some(ms) => {
+                        self.queue.requeue(spans);
+                        self.timer = None;
+                        self.retry_timer = Some(Timeout::new(ms as u32, || {
+                            with_agent(|a| {
+                                a.exporter.retry_timer = None;
+                                a.exporter.send_batches(false);
+                            });
+                        }));
+                    }
+                    None => {
+                        self.retry_attempt = 0;
+                        self.lost(spans.len(), "the Collector did not accept them after several retries");
+                    }
+                }
+            }
+            Outcome::Split if spans.len() > 1 => {
+                let rest = spans.split_off(spans.len() / 2);
+                self.send(spans);
+                self.send(rest);
+            }
+            Outcome::Split | Outcome::Drop => {
+                let why = match status {
+                    Some(413) => "the Collector answered 413: a single span is larger than its body limit".to_string(),
+                    Some(s) => format!("the Collector answered {s}"),
+                    None => "the request failed".to_string(),
+                };
+                self.lost(spans.len(), &why);
+            }
+        }
+    }
+
+    fn lost(&mut self, n: usize, why: &str) {
+        if n == 0 {
+            return;
+        }
+        self.queue.add_dropped(n as u64);
+        if !self.warned_drop {
+            self.warned_drop = true;
+            js::warn(&format!(
+                "{n} spans could not be delivered to {}: {why}. Further losses are counted in the waggle.dropped_spans resource attribute.",
+                self.url
+            ));
+        }
+    }
+
+}
+
+fn http_date_delay_ms(value: &str) -> Option<f64> {
+    let at = js_sys::Date::parse(value);
+    if at.is_nan() {
+        return None;
+    }
+    Some((at - js_sys::Date::now()).max(0.0))
+}
+
+/// Sends what is queued when the page is hidden or unloaded, the last
+/// moment a page is sure to run code.
+pub struct PageHide {
+    _visibility: Option<super::lib::listener::Listener>,
+    _pagehide: Option<super::lib::listener::Listener>,
+}
+
+impl PageHide {
+    /// Listens for `visibilitychange` to hidden and for `pagehide`.
+    pub fn start() -> Self {
+        let document = js::get(&js::global(), "document");
+        let doc2 = document.clone();
+        let visibility = super::lib::listener::Listener::new(&document, "visibilitychange", false, move |_| {
+            if js::string(&doc2, "visibilityState").as_deref() == Some("hidden") {
+                with_agent(|a| a.exporter.flush(true));
+            }
+        });
+        let pagehide = super::lib::listener::Listener::new(&js::global(), "pagehide", false, |_| {
+            with_agent(|a| a.exporter.flush(true));
+        });
+        PageHide { _visibility: visibility, _pagehide: pagehide }
+    }
+}

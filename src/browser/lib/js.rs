@@ -1,0 +1,71 @@
+//! Reading browser objects by property name.
+//!
+//! `Reflect.get` is one import however many fields are read, where typed
+//! web-sys getters are one import each; at page-load time the difference in
+//! speed is nil and in size it is several kilobytes.
+
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// `obj[key]`, or `undefined` when reading throws.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key]` as a number, 0 when it is not one.
+pub fn num(obj: &JsValue, key: &str) -> f64 {
+    get(obj, key).as_f64().unwrap_or(0.0)
+}
+
+/// `obj[key]` as a string, if it is one.
+pub fn string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+/// `obj[key] = value`, ignoring failures (a frozen object).
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// The global object (`window` in a page).
+pub fn global() -> JsValue {
+    js_sys::global().into()
+}
+
+/// The page's `performance`.
+pub fn performance() -> Option<web_sys::Performance> {
+    get(&global(), "performance").dyn_into().ok()
+}
+
+/// `performance.now()`, or 0 where there is none.
+pub fn now() -> f64 {
+    performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Calls `obj.method(args...)`, returning `undefined` when it throws or is
+/// missing.
+pub fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let f = get(obj, method);
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else { return JsValue::UNDEFINED };
+    let arr: js_sys::Array = args.iter().collect();
+    Reflect::apply(f, obj, &arr).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Logs one warning to the console, prefixed so a reader knows its source.
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&format!("[waggle] {message}")));
+}
+
+/// Logs a debug line when the user asked for it.
+pub fn debug(enabled: bool, message: &str) {
+    if enabled {
+        web_sys::console::debug_1(&JsValue::from_str(&format!("[waggle] {message}")));
+    }
+}
+
+/// `promise.then(on_ok, on_err)` with one-shot callbacks made by
+/// `Closure::once_into_js`, which free themselves once called.
+pub fn then(promise: &JsValue, on_ok: JsValue, on_err: JsValue) -> js_sys::Promise {
+    let p = call(promise, "then", &[on_ok, on_err]);
+    p.dyn_into().unwrap_or_else(|v| js_sys::Promise::resolve(&v))
+}

@@ -1,0 +1,40 @@
+//! Event listeners that remove themselves when dropped.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AddEventListenerOptions, Event, EventTarget};
+
+/// An event listener owned by an instrumentation: dropping it removes it
+/// from the target, so `shutdown()` leaves nothing behind.
+pub struct Listener {
+    target: EventTarget,
+    kind: &'static str,
+    capture: bool,
+    closure: Closure<dyn FnMut(Event)>,
+}
+
+impl Listener {
+    /// Listens for `kind` on `target`; `capture` listens in the capture
+    /// phase, which sees events before page handlers can stop them.
+    pub fn new(target: &JsValue, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        let target: EventTarget = target.clone().dyn_into().ok()?;
+        let closure = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
+        let opts = AddEventListenerOptions::new();
+        opts.set_capture(capture);
+        opts.set_passive(true);
+        target
+            .add_event_listener_with_callback_and_add_event_listener_options(kind, closure.as_ref().unchecked_ref(), &opts)
+            .ok()?;
+        Some(Listener { target, kind, capture, closure })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            self.closure.as_ref().unchecked_ref(),
+            self.capture,
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Helpers the instrumentations share.
+
+pub mod js;
+pub mod listener;

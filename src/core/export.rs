@@ -1,0 +1,272 @@
+//! Export policy: the bounded span queue, when to send, how to split a
+//! body, and what to do with each answer from the Collector.
+
+use std::collections::VecDeque;
+
+use opentelemetry::KeyValue;
+
+use super::otlp::{encode_request, Scope};
+use super::span::SpanData;
+
+/// Finished spans waiting for export, bounded: past the limit the oldest
+/// go, and how many went is kept so the next export can report it.
+///
+/// ```
+/// use waggle_rum::core::export::SpanQueue;
+/// let mut q: SpanQueue<u32> = SpanQueue::new(2);
+/// q.push(1); q.push(2); q.push(3);
+/// assert_eq!(q.take(10), vec![2, 3]);
+/// assert_eq!(q.take_dropped(), 1);
+/// ```
+pub struct SpanQueue<T> {
+    items: VecDeque<T>,
+    max: usize,
+    dropped: u64,
+}
+
+impl<T> SpanQueue<T> {
+    /// A queue holding at most `max` items.
+    pub fn new(max: usize) -> Self {
+        SpanQueue { items: VecDeque::new(), max: max.max(1), dropped: 0 }
+    }
+
+    /// Adds an item, dropping the oldest when full.
+    pub fn push(&mut self, item: T) {
+        if self.items.len() >= self.max {
+            self.items.pop_front();
+            self.dropped += 1;
+        }
+        self.items.push_back(item);
+    }
+
+    /// Puts items back at the front (a failed request to retry), oldest
+    /// first, dropping what no longer fits.
+    pub fn requeue(&mut self, items: Vec<T>) {
+        for item in items.into_iter().rev() {
+            if self.items.len() >= self.max {
+                self.dropped += 1;
+            } else {
+                self.items.push_front(item);
+            }
+        }
+    }
+
+    /// Takes up to `n` of the oldest items.
+    pub fn take(&mut self, n: usize) -> Vec<T> {
+        let n = n.min(self.items.len());
+        self.items.drain(..n).collect()
+    }
+
+    /// Items waiting.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Items dropped since the last call, resetting the count.
+    pub fn take_dropped(&mut self) -> u64 {
+        core::mem::take(&mut self.dropped)
+    }
+
+    /// Counts items lost elsewhere (a request that could not be retried).
+    pub fn add_dropped(&mut self, n: u64) {
+        self.dropped += n;
+    }
+}
+
+/// Encodes `spans` as request bodies of at most `max_bytes` each, for the
+/// browser's 64 KiB budget on `keepalive` requests and beacons. A single
+/// span larger than the budget gets a body of its own.
+///
+/// ```
+/// use waggle_rum::core::export::encode_chunks;
+/// use waggle_rum::core::otlp::Scope;
+/// let bodies = encode_chunks(&[], &Scope { name: "w", version: "1" }, &[], 60_000);
+/// assert!(bodies.is_empty());
+/// ```
+pub fn encode_chunks(resource: &[KeyValue], scope: &Scope, spans: &[SpanData], max_bytes: usize) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < spans.len() {
+        // Grow the chunk while it fits; halve back when it does not.
+        let mut end = spans.len();
+        let mut body = encode_request(resource, scope, &spans[start..end]);
+        while body.len() > max_bytes && end - start > 1 {
+            let fit = ((end - start) * max_bytes / body.len()).max(1);
+            end = start + fit.min(end - start - 1);
+            body = encode_request(resource, scope, &spans[start..end]);
+        }
+        out.push((body, end - start));
+        start = end;
+    }
+    out
+}
+
+/// What to do after an export attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted (also a partial success: retrying would duplicate).
+    Done,
+    /// Try again later.
+    Retry,
+    /// Too large: split the batch and send the halves.
+    Split,
+    /// Rejected for good (the body is wrong, or the endpoint refuses).
+    Drop,
+}
+
+/// Classifies an HTTP status; `None` is a dropped connection.
+///
+/// ```
+/// use waggle_rum::core::export::{classify, Outcome};
+/// assert_eq!(classify(Some(429)), Outcome::Retry);
+/// assert_eq!(classify(Some(400)), Outcome::Drop);
+/// assert_eq!(classify(None), Outcome::Retry);
+/// ```
+pub fn classify(status: Option<u16>) -> Outcome {
+    match status {
+        None => Outcome::Retry,
+        Some(200..=299) => Outcome::Done,
+        Some(413) => Outcome::Split,
+        Some(429 | 502 | 503 | 504) => Outcome::Retry,
+        Some(_) => Outcome::Drop,
+    }
+}
+
+/// Exponential backoff with jitter, honouring `Retry-After`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// First delay in ms.
+    pub initial_ms: f64,
+    /// Longest delay in ms (a `Retry-After` may ask for more, up to `max_retry_after_ms`).
+    pub max_ms: f64,
+    /// Growth per attempt.
+    pub multiplier: f64,
+    /// Longest `Retry-After` honoured; a longer one gives up.
+    pub max_retry_after_ms: f64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { max_attempts: 6, initial_ms: 1000.0, max_ms: 30_000.0, multiplier: 2.0, max_retry_after_ms: 120_000.0 }
+    }
+}
+
+impl Backoff {
+    /// The delay before retry number `attempt` (1 for the first retry), or
+    /// `None` when attempts are used up. `jitter` is uniform in 0..1 and
+    /// moves the delay by up to ±20 %.
+    ///
+    /// ```
+    /// use waggle_rum::core::export::Backoff;
+    /// let b = Backoff::default();
+    /// assert_eq!(b.delay_ms(1, None, 0.5), Some(1000.0));
+    /// assert_eq!(b.delay_ms(2, Some(7000.0), 0.0), Some(7000.0));
+    /// assert_eq!(b.delay_ms(6, None, 0.5), None);
+    /// ```
+    pub fn delay_ms(&self, attempt: u32, retry_after_ms: Option<f64>, jitter: f64) -> Option<f64> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        if let Some(ra) = retry_after_ms.filter(|v| v.is_finite() && *v >= 0.0) {
+            return (ra <= self.max_retry_after_ms).then_some(ra);
+        }
+        let base = (self.initial_ms * self.multiplier.powi(attempt as i32 - 1)).min(self.max_ms);
+        Some(base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0)))
+    }
+}
+
+/// Parses `Retry-After` as delay-seconds; an HTTP date needs the browser's
+/// clock and is handled by the shell.
+pub fn retry_after_seconds(value: &str) -> Option<f64> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()) {
+        v.parse::<f64>().ok().map(|s| s * 1000.0)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::limits::SpanLimits;
+    use opentelemetry::trace::{SpanId, SpanKind, TraceId};
+
+    fn spans(n: usize, attr_len: usize) -> Vec<SpanData> {
+        (0..n)
+            .map(|i| {
+                let mut s = SpanData::new("s", SpanKind::Internal, TraceId::from_bytes([1; 16]), SpanId::from_bytes([i as u8 + 1; 8]), None, 1);
+                s.set_attribute(&SpanLimits { max_attribute_length: usize::MAX, ..SpanLimits::default() }, "a", "x".repeat(attr_len).into());
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_respect_the_keepalive_budget_and_keep_every_span() {
+        let all = spans(200, 900);
+        let scope = Scope { name: "waggle-rum", version: "0" };
+        let chunks = encode_chunks(&[KeyValue::new("service.name", "s")], &scope, &all, 60_000);
+        assert!(chunks.len() >= 3);
+        assert!(chunks.iter().all(|(b, _)| b.len() <= 60_000));
+        assert_eq!(chunks.iter().map(|(_, n)| n).sum::<usize>(), 200);
+        let big = spans(1, 100_000);
+        let chunks = encode_chunks(&[], &scope, &big, 60_000);
+        assert_eq!(chunks.len(), 1);
+    }
+
+    #[test]
+    fn queue_drops_oldest_and_counts() {
+        let mut q = SpanQueue::new(3);
+        for i in 0..5 {
+            q.push(i);
+        }
+        assert_eq!(q.take_dropped(), 2);
+        assert_eq!(q.take_dropped(), 0);
+        let batch = q.take(2);
+        assert_eq!(batch, vec![2, 3]);
+        q.push(5);
+        q.push(6);
+        // A failed batch is older than anything queued since, so when the
+        // queue is full it is what goes.
+        q.requeue(batch);
+        assert_eq!(q.take(10), vec![4, 5, 6]);
+        assert_eq!(q.take_dropped(), 2);
+        q.requeue(vec![7, 8]);
+        assert_eq!(q.take(10), vec![7, 8]);
+    }
+
+    #[test]
+    fn statuses() {
+        for s in [200, 202] {
+            assert_eq!(classify(Some(s)), Outcome::Done);
+        }
+        for s in [429, 502, 503, 504] {
+            assert_eq!(classify(Some(s)), Outcome::Retry);
+        }
+        for s in [400, 401, 403, 404, 500, 501] {
+            assert_eq!(classify(Some(s)), Outcome::Drop);
+        }
+        assert_eq!(classify(Some(413)), Outcome::Split);
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let b = Backoff::default();
+        assert_eq!(b.delay_ms(1, None, 0.0), Some(800.0));
+        assert_eq!(b.delay_ms(1, None, 1.0).map(f64::round), Some(1200.0));
+        assert_eq!(b.delay_ms(3, None, 0.5), Some(4000.0));
+        assert_eq!(b.delay_ms(5, None, 0.5), Some(16000.0));
+        assert_eq!(b.delay_ms(2, Some(500_000.0), 0.5), None);
+        assert_eq!(retry_after_seconds(" 12 "), Some(12_000.0));
+        assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(retry_after_seconds("-1"), None);
+    }
+}

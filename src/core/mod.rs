@@ -1,0 +1,13 @@
+//! The functional core: plain Rust with no browser APIs, tested natively.
+
+pub mod clock;
+pub mod config;
+pub mod export;
+pub mod ids;
+pub mod limits;
+pub mod otlp;
+pub mod resource;
+pub mod sampling;
+pub mod span;
+pub mod tracecontext;
+pub mod url;

@@ -1,0 +1,419 @@
+//! OTLP/JSON encoding of an `ExportTraceServiceRequest`.
+//!
+//! The OTLP JSON mapping differs from plain protobuf JSON: trace and span ids
+//! are lowercase hex, enums are integers, 64-bit integers are decimal strings
+//! and field names are lowerCamelCase. Written by hand rather than with serde
+//! because it runs once per exported batch in every page and its size counts.
+
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::{Array, KeyValue, Value};
+
+use super::span::SpanData;
+
+/// The instrumentation scope reported with every span.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// Scope name.
+    pub name: &'static str,
+    /// Scope version.
+    pub version: &'static str,
+}
+
+/// Encodes one request carrying `spans` under one resource and scope.
+///
+/// ```
+/// use waggle_rum::core::otlp::{encode_request, Scope};
+/// use waggle_rum::core::span::SpanData;
+/// use opentelemetry::{KeyValue, trace::{SpanId, SpanKind, TraceId}};
+/// let mut span = SpanData::new("documentLoad", SpanKind::Internal,
+///     TraceId::from_hex("5b8efff798038103d269b633813fc60c").unwrap(),
+///     SpanId::from_hex("eee19b7ec3c1b174").unwrap(), None, 1_724_300_000_000_000_000);
+/// span.end(1_724_300_001_250_000_000);
+/// let json = encode_request(&[KeyValue::new("service.name", "web-app")],
+///     &Scope { name: "waggle-rum", version: "0.1.0" }, &[span]);
+/// assert!(json.contains(r#""traceId":"5b8efff798038103d269b633813fc60c""#));
+/// assert!(json.contains(r#""startTimeUnixNano":"1724300000000000000""#));
+/// ```
+pub fn encode_request(resource: &[KeyValue], scope: &Scope, spans: &[SpanData]) -> String {
+    let mut out = String::with_capacity(256 + spans.len() * 400);
+    out.push_str(r#"{"resourceSpans":[{"resource":{"attributes":"#);
+    attributes(&mut out, resource);
+    out.push_str(r#"},"scopeSpans":[{"scope":{"name":"#);
+    string(&mut out, scope.name);
+    out.push_str(r#","version":"#);
+    string(&mut out, scope.version);
+    out.push_str(r#"},"spans":["#);
+    for (i, span) in spans.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        encode_span(&mut out, span);
+    }
+    out.push_str("]}]}]}");
+    out
+}
+
+fn encode_span(out: &mut String, s: &SpanData) {
+    out.push_str(r#"{"traceId":""#);
+    trace_id(out, s.trace_id);
+    out.push_str(r#"","spanId":""#);
+    span_id(out, s.span_id);
+    out.push('"');
+    if let Some(parent) = s.parent_span_id {
+        out.push_str(r#","parentSpanId":""#);
+        span_id(out, parent);
+        out.push('"');
+    }
+    if !s.trace_state.is_empty() {
+        out.push_str(r#","traceState":"#);
+        string(out, &s.trace_state);
+    }
+    out.push_str(r#","flags":"#);
+    uint(out, u64::from(s.flags.to_u8()));
+    out.push_str(r#","name":"#);
+    string(out, &s.name);
+    out.push_str(r#","kind":"#);
+    uint(out, kind_code(&s.kind));
+    out.push_str(r#","startTimeUnixNano":""#);
+    uint(out, s.start_ns);
+    out.push_str(r#"","endTimeUnixNano":""#);
+    uint(out, s.end_ns.max(s.start_ns));
+    out.push_str(r#"","attributes":"#);
+    attributes(out, &s.attributes);
+    if s.dropped_attributes > 0 {
+        out.push_str(r#","droppedAttributesCount":"#);
+        uint(out, u64::from(s.dropped_attributes));
+    }
+    if !s.events.is_empty() {
+        out.push_str(r#","events":["#);
+        for (i, e) in s.events.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"timeUnixNano":""#);
+            uint(out, e.time_ns);
+            out.push_str(r#"","name":"#);
+            string(out, &e.name);
+            if !e.attributes.is_empty() {
+                out.push_str(r#","attributes":"#);
+                attributes(out, &e.attributes);
+            }
+            if e.dropped_attributes > 0 {
+                out.push_str(r#","droppedAttributesCount":"#);
+                uint(out, u64::from(e.dropped_attributes));
+            }
+            out.push('}');
+        }
+        out.push(']');
+    }
+    if s.dropped_events > 0 {
+        out.push_str(r#","droppedEventsCount":"#);
+        uint(out, u64::from(s.dropped_events));
+    }
+    if !s.links.is_empty() {
+        out.push_str(r#","links":["#);
+        for (i, l) in s.links.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"traceId":""#);
+            trace_id(out, l.trace_id);
+            out.push_str(r#"","spanId":""#);
+            span_id(out, l.span_id);
+            out.push_str(r#"","flags":"#);
+            uint(out, u64::from(l.flags.to_u8()));
+            if !l.attributes.is_empty() {
+                out.push_str(r#","attributes":"#);
+                attributes(out, &l.attributes);
+            }
+            out.push('}');
+        }
+        out.push(']');
+    }
+    if s.dropped_links > 0 {
+        out.push_str(r#","droppedLinksCount":"#);
+        uint(out, u64::from(s.dropped_links));
+    }
+    out.push_str(r#","status":{"#);
+    match &s.status {
+        Status::Unset => out.push_str(r#""code":0"#),
+        Status::Ok => out.push_str(r#""code":1"#),
+        Status::Error { description } => {
+            if !description.is_empty() {
+                out.push_str(r#""message":"#);
+                string(out, description);
+                out.push(',');
+            }
+            out.push_str(r#""code":2"#);
+        }
+    }
+    out.push_str("}}");
+}
+
+/// OTLP's `SpanKind` enum value.
+pub fn kind_code(kind: &SpanKind) -> u64 {
+    match kind {
+        SpanKind::Internal => 1,
+        SpanKind::Server => 2,
+        SpanKind::Client => 3,
+        SpanKind::Producer => 4,
+        SpanKind::Consumer => 5,
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+fn trace_id(out: &mut String, id: TraceId) {
+    hex(out, &id.to_bytes())
+}
+
+fn span_id(out: &mut String, id: SpanId) {
+    hex(out, &id.to_bytes())
+}
+
+/// Appends an unsigned integer in decimal.
+pub fn uint(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for b in &buf[i..] {
+        out.push(*b as char);
+    }
+}
+
+fn int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    uint(out, v.unsigned_abs());
+}
+
+/// Appends a JSON string literal.
+pub fn string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn double(out: &mut String, v: f64) {
+    // JSON has no NaN or infinities; the protobuf JSON mapping spells them
+    // as strings, which the Collector accepts.
+    if v.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        int(out, v as i64);
+    } else {
+        use core::fmt::Write;
+        // Display never switches to exponent notation, which would spell
+        // 1e300 with 300 digits.
+        let a = v.abs();
+        let _ = if a >= 1e15 || a < 1e-6 { write!(out, "{v:e}") } else { write!(out, "{v}") };
+    }
+}
+
+fn any_value(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) => {
+            out.push_str(r#"{"stringValue":"#);
+            string(out, s.as_str());
+        }
+        Value::Bool(b) => out.push_str(if *b { r#"{"boolValue":true"# } else { r#"{"boolValue":false"# }),
+        Value::I64(i) => {
+            out.push_str(r#"{"intValue":""#);
+            int(out, *i);
+            out.push('"');
+        }
+        Value::F64(f) => {
+            out.push_str(r#"{"doubleValue":"#);
+            double(out, *f);
+        }
+        Value::Array(a) => {
+            out.push_str(r#"{"arrayValue":{"values":["#);
+            match a {
+                Array::Bool(items) => list(out, items, |o, b| any_value(o, &Value::Bool(*b))),
+                Array::I64(items) => list(out, items, |o, i| any_value(o, &Value::I64(*i))),
+                Array::F64(items) => list(out, items, |o, f| any_value(o, &Value::F64(*f))),
+                Array::String(items) => list(out, items, |o, s| {
+                    o.push_str(r#"{"stringValue":"#);
+                    string(o, s.as_str());
+                    o.push('}');
+                }),
+                _ => {}
+            }
+            out.push_str("]}");
+        }
+        _ => out.push('{'),
+    }
+    out.push('}');
+}
+
+fn list<T>(out: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, item);
+    }
+}
+
+/// Appends an OTLP attribute list.
+pub fn attributes(out: &mut String, attrs: &[KeyValue]) {
+    out.push('[');
+    for (i, kv) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"key":"#);
+        string(out, kv.key.as_str());
+        out.push_str(r#","value":"#);
+        any_value(out, &kv.value);
+        out.push('}');
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::limits::SpanLimits;
+    use crate::core::span::Link;
+    use opentelemetry::trace::TraceFlags;
+
+    fn sample() -> SpanData {
+        let limits = SpanLimits::default();
+        let mut s = SpanData::new(
+            "GET",
+            SpanKind::Client,
+            TraceId::from_hex("5b8efff798038103d269b633813fc60c").unwrap(),
+            SpanId::from_hex("eee19b7ec3c1b174").unwrap(),
+            Some(SpanId::from_hex("00f067aa0ba902b7").unwrap()),
+            1_724_300_000_000_000_123,
+        );
+        s.end(1_724_300_001_250_000_000);
+        s.set_attribute(&limits, "url.full", "https://x/\"q\"\n\u{1}é".into());
+        s.set_attribute(&limits, "http.response.status_code", 200i64.into());
+        s.set_attribute(&limits, "ok", true.into());
+        s.set_attribute(&limits, "ratio", 0.25f64.into());
+        s.set_attribute(&limits, "whole", 3.0f64.into());
+        s.set_attribute(&limits, "neg", (-42i64).into());
+        s.set_attribute(&limits, "brands", Value::Array(Array::String(vec!["Chromium".into(), "Not A".into()])));
+        s.add_event(&limits, "responseEnd", 1_724_300_001_000_000_000, vec![KeyValue::new("k", "v")]);
+        s.add_link(&limits, Link {
+            trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            flags: TraceFlags::SAMPLED,
+            attributes: vec![],
+        });
+        s.status = Status::error("HTTP 500");
+        s.trace_state = "vendor=a".into();
+        s
+    }
+
+    #[test]
+    fn follows_the_otlp_json_rules() {
+        let json = encode_request(
+            &[KeyValue::new("service.name", "web")],
+            &Scope { name: "waggle-rum", version: "0.1.0" },
+            &[sample()],
+        );
+        // Hex ids, not base64.
+        assert!(json.contains(r#""traceId":"5b8efff798038103d269b633813fc60c""#));
+        assert!(json.contains(r#""spanId":"eee19b7ec3c1b174""#));
+        assert!(json.contains(r#""parentSpanId":"00f067aa0ba902b7""#));
+        // Integer enums.
+        assert!(json.contains(r#""kind":3"#));
+        assert!(json.contains(r#""status":{"message":"HTTP 500","code":2}"#));
+        // 64-bit integers as strings.
+        assert!(json.contains(r#""startTimeUnixNano":"1724300000000000123""#));
+        assert!(json.contains(r#""intValue":"200""#));
+        assert!(json.contains(r#""intValue":"-42""#));
+        assert!(json.contains(r#""doubleValue":0.25"#));
+        assert!(json.contains(r#""doubleValue":3}"#));
+        // Escaping.
+        assert!(json.contains(r#""stringValue":"https://x/\"q\"\n\u0001é""#));
+        // camelCase only.
+        assert!(!json.contains('_') || !json.contains("_count"));
+        assert!(json.contains(r#""traceState":"vendor=a""#));
+        assert!(json.contains(r#""links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","flags":1}]"#));
+        assert!(json.contains(r#""arrayValue":{"values":[{"stringValue":"Chromium"},{"stringValue":"Not A"}]}"#));
+    }
+
+    #[test]
+    fn matches_the_minimal_reference_body() {
+        let mut s = SpanData::new(
+            "documentLoad",
+            SpanKind::Internal,
+            TraceId::from_hex("5b8efff798038103d269b633813fc60c").unwrap(),
+            SpanId::from_hex("eee19b7ec3c1b174").unwrap(),
+            None,
+            1_724_300_000_000_000_000,
+        );
+        s.end(1_724_300_001_250_000_000);
+        let limits = SpanLimits::default();
+        s.set_attribute(&limits, "url.full", "https://app.example.com/".into());
+        s.add_event(&limits, "domInteractive", 1_724_300_000_400_000_000, vec![]);
+        let json = encode_request(
+            &[KeyValue::new("service.name", "web-app")],
+            &Scope { name: "waggle-rum", version: "0.1.0" },
+            &[s],
+        );
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web-app"}}]},"#,
+                r#""scopeSpans":[{"scope":{"name":"waggle-rum","version":"0.1.0"},"#,
+                r#""spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","flags":1,"name":"documentLoad","kind":1,"#,
+                r#""startTimeUnixNano":"1724300000000000000","endTimeUnixNano":"1724300001250000000","#,
+                r#""attributes":[{"key":"url.full","value":{"stringValue":"https://app.example.com/"}}],"#,
+                r#""events":[{"timeUnixNano":"1724300000400000000","name":"domInteractive"}],"status":{"code":0}}]}]}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn doubles_that_json_cannot_spell() {
+        let mut out = String::new();
+        double(&mut out, f64::NAN);
+        double(&mut out, f64::NEG_INFINITY);
+        double(&mut out, 1e300);
+        assert_eq!(out, "\"NaN\"\"-Infinity\"1e300");
+    }
+}

@@ -1,0 +1,92 @@
+//! The browser shell in headless Chromium: listeners, the clock against the
+//! page's own, ids from `crypto`, `init` validation and `shutdown`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+use waggle_rum::browser::lib::js;
+use waggle_rum::browser::lib::listener::Listener;
+use waggle_rum::browser::{init, shutdown};
+use waggle_rum::core::clock::Clock;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn dispatch(kind: &str) {
+    let ev = web_sys::Event::new(kind).unwrap();
+    let target: web_sys::EventTarget = js::global().unchecked_into();
+    target.dispatch_event(&ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn listener_is_removed_when_dropped() {
+    let hits = Rc::new(Cell::new(0));
+    let h = hits.clone();
+    let listener = Listener::new(&js::global(), "waggle-test", false, move |_| h.set(h.get() + 1)).unwrap();
+    dispatch("waggle-test");
+    dispatch("waggle-test");
+    drop(listener);
+    dispatch("waggle-test");
+    assert_eq!(hits.get(), 2);
+}
+
+#[wasm_bindgen_test]
+fn clock_agrees_with_date_now() {
+    let perf = js::performance().unwrap();
+    let clock = Clock::new(perf.time_origin());
+    let ours_ms = clock.epoch_ns(perf.now()) as f64 / 1e6;
+    let date_ms = js_sys::Date::now();
+    assert!((ours_ms - date_ms).abs() < 50.0, "{ours_ms} vs {date_ms}");
+    // Exact to the microsecond: the origin survives the round trip.
+    let origin_us = (perf.time_origin() * 1000.0).round() as u64;
+    assert_eq!(clock.origin_ns(), origin_us * 1000);
+}
+
+fn option_of(err: &JsValue) -> String {
+    js::string(err, "option").unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn init_names_the_bad_option_and_shutdown_detaches() {
+    let bad = js_sys::JSON::parse(r#"{"serviceName": 42}"#).unwrap();
+    let err = init(bad).unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    assert_eq!(js::string(&err, "name").as_deref(), Some("WaggleConfigError"));
+    assert_eq!(option_of(&err), "serviceName");
+    assert!(js::string(&err, "message").unwrap().contains("must be a string, got number"));
+
+    let err = init(js_sys::JSON::parse(r#"{"serviceName": "x", "sampleRatio": 1}"#).unwrap()).unwrap_err();
+    assert_eq!(option_of(&err), "sampleRatio");
+
+    let opts = js_sys::Object::new();
+    js::set(&opts, "serviceName", &"web-test".into());
+    js::set(&opts, "ignoreUrls", &js_sys::RegExp::new("^https://ignored", "").into());
+    js::set(&opts, "endpoint", &"/collector".into());
+    init(opts.clone().into()).unwrap();
+    let exporter_ignored = waggle_rum::browser::agent::with_agent(|a| {
+        (a.ignored(&format!("{}/collector/v1/traces", js::string(&js::get(&js::global(), "location"), "origin").unwrap())),
+         a.ignored("https://ignored.example/x"),
+         a.ignored("https://kept.example/x"))
+    });
+    assert_eq!(exporter_ignored, Some((true, true, false)));
+    wasm_bindgen_futures::JsFuture::from(shutdown()).await.unwrap();
+    assert!(waggle_rum::browser::agent::with_agent(|_| ()).is_none());
+    // A second agent can start after shutdown.
+    init(opts.into()).unwrap();
+    wasm_bindgen_futures::JsFuture::from(shutdown()).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+fn ids_from_crypto_are_random() {
+    let crypto: web_sys::Crypto = js::get(&js::global(), "crypto").unchecked_into();
+    let mut ids = waggle_rum::core::ids::IdGenerator::new(move |b: &mut [u8]| {
+        crypto.get_random_values_with_u8_array(b).unwrap();
+    });
+    let a = ids.trace_id();
+    let b = ids.trace_id();
+    assert_ne!(a, b);
+    assert_ne!(a, opentelemetry::trace::TraceId::INVALID);
+}
