@@ -82,6 +82,46 @@ pub struct Agent {
     pub exporter: Exporter,
     /// Instrumentations, dropped (and so detached) on shutdown.
     pub instrumentations: Vec<Box<dyn Any>>,
+    /// Spans made current by an interaction or `withSpan`, innermost last:
+    /// requests started while one is current become its children.
+    pub context: Vec<ParentContext>,
+    /// Requests under way (fetch and XHR); a route change settles when
+    /// there are none.
+    pub pending_requests: u32,
+    /// What every span says about the page it happened on.
+    pub page: PageContext,
+    /// The session, added to every span as `session.id`.
+    pub session_id: Option<String>,
+    /// `session.previous_id` for the first span of a renewed session.
+    pub session_previous_id: Option<String>,
+    /// `user.*` attributes from `setUser`, added to every span.
+    pub user: Vec<(String, Value)>,
+}
+
+/// The page a span happened on.
+#[derive(Clone, Debug, Default)]
+pub struct PageContext {
+    /// `page.url`, scrubbed.
+    pub url: String,
+    /// `page.route`: the path (and hash route, for hash routers).
+    pub route: String,
+    /// `page.title`: `document.title`.
+    pub title: String,
+}
+
+impl PageContext {
+    /// The page as it is now.
+    pub fn read(agent_scrub: impl Fn(&str) -> String) -> Self {
+        let location = js::get(&js::global(), "location");
+        let href = js::string(&location, "href").unwrap_or_default();
+        let path = js::string(&location, "pathname").unwrap_or_default();
+        let hash = js::string(&location, "hash").unwrap_or_default();
+        // Hash routers keep the route after '#/'; anything else after '#' is
+        // an anchor, not a route.
+        let route = if hash.starts_with("#/") { format!("{path}{hash}") } else { path };
+        let title = js::string(&js::get(&js::global(), "document"), "title").unwrap_or_default();
+        PageContext { url: agent_scrub(&href), route, title }
+    }
 }
 
 impl Agent {
@@ -125,7 +165,31 @@ impl Agent {
         self.attr(span, "url.full", scrubbed);
     }
 
-    /// Ends `span` and hands it to the exporter if it is sampled.
+    /// The span requests should now be children of, if any.
+    pub fn current(&self) -> Option<ParentContext> {
+        self.context.last().cloned()
+    }
+
+    /// Makes `span` current until [`Agent::exit`] is called with its id.
+    pub fn enter(&mut self, span: &SpanData) {
+        self.context.push(context_of(span));
+    }
+
+    /// Ends what [`Agent::enter`] began, wherever it is in the stack.
+    pub fn exit(&mut self, span_id: SpanId) {
+        if let Some(i) = self.context.iter().rposition(|c| c.span_id == span_id) {
+            self.context.remove(i);
+        }
+    }
+
+    /// Re-reads `page.url`, `page.route` and `page.title`.
+    pub fn refresh_page(&mut self) {
+        let redact = self.config.redact_query_params.clone();
+        self.page = PageContext::read(|u| scrub(u, &redact));
+    }
+
+    /// Ends `span` and hands it to the exporter if it is sampled, with the
+    /// page, session, user and global attributes every span carries.
     pub fn finish(&mut self, mut span: SpanData) {
         if !span.flags.is_sampled() {
             return;
@@ -133,6 +197,24 @@ impl Agent {
         if span.end_ns == 0 {
             let now = self.now_ns();
             span.end(now);
+        }
+        if let Some(id) = &self.session_id {
+            if span.attribute("session.id").is_none() {
+                span.set_attribute(&self.limits, "session.id", Value::from(id.clone()));
+            }
+            if let Some(prev) = self.session_previous_id.take() {
+                span.set_attribute(&self.limits, "session.previous_id", Value::from(prev));
+            }
+        }
+        for (key, value) in [("page.url", &self.page.url), ("page.route", &self.page.route), ("page.title", &self.page.title)] {
+            if !value.is_empty() && span.attribute(key).is_none() {
+                span.set_attribute(&self.limits, key, Value::from(value.clone()));
+            }
+        }
+        for (k, v) in &self.user {
+            if span.attribute(k).is_none() {
+                span.set_attribute(&self.limits, k, v.clone());
+            }
         }
         for (k, v) in &self.config.attributes {
             if span.attribute(k).is_none() {
@@ -165,6 +247,11 @@ impl Agent {
     pub fn ignored(&self, url: &str) -> bool {
         url.starts_with(self.export_url.as_str()) || self.matches(url, &self.config.ignore_urls)
     }
+}
+
+/// The context that makes new spans children of `span`.
+pub fn context_of(span: &SpanData) -> ParentContext {
+    ParentContext { trace_id: span.trace_id, span_id: span.span_id, flags: span.flags, trace_state: span.trace_state.clone() }
 }
 
 /// Converts a JS exception into a message for the console.

@@ -147,7 +147,14 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         export_url,
         exporter,
         instrumentations: Vec::new(),
+        context: Vec::new(),
+        pending_requests: 0,
+        page: agent::PageContext::default(),
+        session_id: None,
+        session_previous_id: None,
+        user: Vec::new(),
     });
+    agent::with_agent(|a| a.refresh_page());
     let mut started: Vec<Box<dyn std::any::Any>> = Vec::new();
     started.push(Box::new(exporter::PageHide::start()));
     if document_load {

@@ -84,6 +84,36 @@ pub struct Instrumentations {
     pub fetch: bool,
     /// `XMLHttpRequest` calls.
     pub xhr: bool,
+    /// Clicks and the other `interactionEvents`.
+    pub interactions: bool,
+    /// SPA route changes (`pushState`, `replaceState`, `popstate`, `hashchange`).
+    pub route_changes: bool,
+    /// LCP, CLS, INP, FCP, TTFB.
+    pub web_vitals: bool,
+    /// Uncaught errors, unhandled rejections, resource load failures.
+    pub errors: bool,
+    /// `console.error` calls as exception spans (off by default).
+    pub console_errors: bool,
+}
+
+/// Session lifetime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionConfig {
+    /// A session ends after this long without user activity, in minutes.
+    pub inactivity_minutes: f64,
+    /// A session ends this long after it began, in minutes.
+    pub max_minutes: f64,
+    /// Keep the session in `localStorage` across reloads and tabs.
+    pub persist: bool,
+}
+
+/// What `sampleRate` keeps or drops whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SampleBy {
+    /// Each trace on its own.
+    Trace,
+    /// Each session on its own: all of its traces or none.
+    Session,
 }
 
 /// Export batching bounds.
@@ -122,6 +152,12 @@ pub struct Config {
     pub instrumentations: Instrumentations,
     /// Export batching.
     pub batch: BatchConfig,
+    /// DOM events recorded as interaction spans.
+    pub interaction_events: Vec<String>,
+    /// Session lifetime.
+    pub session: SessionConfig,
+    /// What sampling keeps or drops whole.
+    pub sample_by: SampleBy,
     /// Log what the agent does to the console.
     pub debug: bool,
 }
@@ -152,8 +188,20 @@ impl Default for Config {
             ignore_urls: Vec::new(),
             redact_query_params: Vec::new(),
             attributes: Vec::new(),
-            instrumentations: Instrumentations { document_load: true, fetch: true, xhr: true },
+            instrumentations: Instrumentations {
+                document_load: true,
+                fetch: true,
+                xhr: true,
+                interactions: true,
+                route_changes: true,
+                web_vitals: true,
+                errors: true,
+                console_errors: false,
+            },
             batch: BatchConfig { max_export_batch_size: 512, scheduled_delay_ms: 1000, max_queue_size: 20_000 },
+            interaction_events: vec!["click".into()],
+            session: SessionConfig { inactivity_minutes: 15.0, max_minutes: 240.0, persist: true },
+            sample_by: SampleBy::Trace,
             debug: false,
         }
     }
@@ -171,6 +219,9 @@ const TOP: &[&str] = &[
     "attributes",
     "instrumentations",
     "batch",
+    "interactionEvents",
+    "session",
+    "sampleBy",
     "debug",
     "wasmUrl",
 ];
@@ -317,9 +368,21 @@ impl Config {
             let ConfigValue::Object(inst) = v else {
                 return Err(wrong_type("instrumentations", "an object such as { xhr: false }", v));
             };
-            check_keys("instrumentations", inst, &["documentLoad", "fetch", "xhr"])?;
+            const KEYS: [&str; 8] =
+                ["documentLoad", "fetch", "xhr", "interactions", "routeChanges", "webVitals", "errors", "consoleErrors"];
+            check_keys("instrumentations", inst, &KEYS)?;
             let i = &mut c.instrumentations;
-            for (key, slot) in [("documentLoad", &mut i.document_load), ("fetch", &mut i.fetch), ("xhr", &mut i.xhr)] {
+            let slots = [
+                &mut i.document_load,
+                &mut i.fetch,
+                &mut i.xhr,
+                &mut i.interactions,
+                &mut i.route_changes,
+                &mut i.web_vitals,
+                &mut i.errors,
+                &mut i.console_errors,
+            ];
+            for (key, slot) in KEYS.into_iter().zip(slots) {
                 if let Some(v) = get(inst, key) {
                     *slot = boolean(&format!("instrumentations.{key}"), v)?;
                 }
@@ -342,6 +405,43 @@ impl Config {
             if c.batch.max_queue_size < c.batch.max_export_batch_size {
                 return Err(err("batch.maxQueueSize", "must be at least batch.maxExportBatchSize"));
             }
+        }
+        if let Some(v) = get(entries, "interactionEvents") {
+            c.interaction_events = match v {
+                ConfigValue::Array(items) => items
+                    .iter()
+                    .map(|i| non_empty("interactionEvents", i))
+                    .collect::<Result<_, _>>()?,
+                other => return Err(wrong_type("interactionEvents", "an array of event names such as ['click', 'submit']", other)),
+            };
+        }
+        if let Some(v) = get(entries, "session") {
+            let ConfigValue::Object(sess) = v else {
+                return Err(wrong_type("session", "an object such as { inactivityMinutes: 15 }", v));
+            };
+            check_keys("session", sess, &["inactivityMinutes", "maxMinutes", "persist"])?;
+            let minutes = |key: &str, v: &ConfigValue| match v {
+                ConfigValue::Number(n) if *n > 0.0 && *n <= 10_080.0 => Ok(*n),
+                ConfigValue::Number(n) => Err(err(&format!("session.{key}"), format!("must be more than 0 and at most 10080 (a week), got {n}"))),
+                other => Err(wrong_type(&format!("session.{key}"), "a number of minutes", other)),
+            };
+            if let Some(v) = get(sess, "inactivityMinutes") {
+                c.session.inactivity_minutes = minutes("inactivityMinutes", v)?;
+            }
+            if let Some(v) = get(sess, "maxMinutes") {
+                c.session.max_minutes = minutes("maxMinutes", v)?;
+            }
+            if let Some(v) = get(sess, "persist") {
+                c.session.persist = boolean("session.persist", v)?;
+            }
+        }
+        if let Some(v) = get(entries, "sampleBy") {
+            c.sample_by = match v {
+                ConfigValue::Str(s) if s == "trace" => SampleBy::Trace,
+                ConfigValue::Str(s) if s == "session" => SampleBy::Session,
+                ConfigValue::Str(s) => return Err(err("sampleBy", format!("must be 'trace' or 'session', got \"{s}\""))),
+                other => return Err(wrong_type("sampleBy", "'trace' or 'session'", other)),
+            };
         }
         if let Some(v) = get(entries, "debug") {
             c.debug = boolean("debug", v)?;
@@ -405,6 +505,11 @@ mod tests {
             (obj(&[name(), ("batch", obj(&[("maxExportBatchSize", Number(0.5))]))]), "batch.maxExportBatchSize", "whole number"),
             (obj(&[name(), ("batch", obj(&[("maxQueueSize", Number(10.0))]))]), "batch.maxQueueSize", "at least"),
             (obj(&[name(), ("redactQueryParams", Str("k".into()))]), "redactQueryParams", "array of strings"),
+            (obj(&[name(), ("interactionEvents", Str("click".into()))]), "interactionEvents", "array of event names"),
+            (obj(&[name(), ("session", obj(&[("inactivityMinutes", Number(0.0))]))]), "session.inactivityMinutes", "more than 0"),
+            (obj(&[name(), ("session", obj(&[("persist", Str("no".into()))]))]), "session.persist", "boolean"),
+            (obj(&[name(), ("sampleBy", Str("user".into()))]), "sampleBy", "'trace' or 'session'"),
+            (obj(&[name(), ("wasmUrl", Bool(true))]), "wasmUrl", "must be a string"),
         ];
         for (input, option, fragment) in cases {
             let e = Config::parse(&input).unwrap_err();
