@@ -135,7 +135,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     let resource = resource_info(&config).attributes();
     let exporter = Exporter::new(export_url.clone(), fetch, resource, config.batch.clone(), config.debug);
     let sampler = Sampler::new(config.sample_rate);
-    let document_load = config.instrumentations.document_load;
+    let inst = config.instrumentations.clone();
     agent::install(Agent {
         config,
         clock,
@@ -155,9 +155,11 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         user: Vec::new(),
     });
     agent::with_agent(|a| a.refresh_page());
+    // Each instrumentation owns its listeners, observers and hooks and
+    // removes them when dropped; shutdown() drops this list.
     let mut started: Vec<Box<dyn std::any::Any>> = Vec::new();
     started.push(Box::new(exporter::PageHide::start()));
-    if document_load {
+    if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
     }
     agent::with_agent(|a| a.instrumentations = started);
