@@ -5,6 +5,10 @@
 import loadWasm, * as wasm from './waggle_rum.js';
 
 let loading = null;
+let ready = false;
+// setUser/setGlobalAttributes calls made before init() finished, applied
+// in order once the agent runs.
+const early = [];
 
 function load(wasmUrl) {
   if (!loading) {
@@ -31,6 +35,43 @@ export async function init(options) {
   const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
   await load(wasmUrl);
   wasm.init(options);
+  ready = true;
+  for (const [fn, arg] of early.splice(0)) wasm[fn](arg);
+}
+
+// A span handle that does nothing, for calls made before the agent runs.
+const inert = {
+  setAttribute() {},
+  addEvent() {},
+  setStatus() {},
+  end() {},
+  traceparent() { return undefined; },
+  run(fn) { return fn(); },
+};
+
+/** Starts a span, a child of the current one (see withSpan). */
+export function startSpan(name, attributes) {
+  return ready ? wasm.startSpan(String(name), attributes) : inert;
+}
+
+/**
+ * Runs fn(span) inside a new span that ends when fn returns or, if fn
+ * returns a promise, when it settles. Returns what fn returns.
+ */
+export function withSpan(name, fn, attributes) {
+  return ready ? wasm.withSpan(String(name), fn, attributes) : fn(inert);
+}
+
+/** Sets user.* attributes on every later span; null clears them. */
+export function setUser(user) {
+  if (ready) wasm.setUser(user);
+  else early.push(['setUser', user]);
+}
+
+/** Adds attributes to every later span. */
+export function setGlobalAttributes(attributes) {
+  if (ready) wasm.setGlobalAttributes(attributes);
+  else early.push(['setGlobalAttributes', attributes]);
 }
 
 /** Sends every queued span now; resolves when the Collector has answered. */
@@ -44,5 +85,6 @@ export async function flush() {
 export async function shutdown() {
   if (!loading) return;
   await loading;
+  ready = false;
   await wasm.shutdown();
 }

@@ -1,9 +1,11 @@
 //! The browser shell: the JS API, and the instrumentations it starts.
 
 pub mod agent;
+pub mod app_spans;
 pub mod document_load;
 pub mod exporter;
 pub mod lib;
+pub mod session;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
@@ -153,12 +155,16 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         session_id: None,
         session_previous_id: None,
         user: Vec::new(),
+        session_sampled: true,
+        session_checked_ms: f64::NEG_INFINITY,
+        session_memory: None,
     });
     agent::with_agent(|a| a.refresh_page());
     // Each instrumentation owns its listeners, observers and hooks and
     // removes them when dropped; shutdown() drops this list.
     let mut started: Vec<Box<dyn std::any::Any>> = Vec::new();
     started.push(Box::new(exporter::PageHide::start()));
+    started.push(Box::new(session::Sessions::start()));
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
     }
