@@ -111,8 +111,8 @@ export interface Span {
   addEvent(name: string, attributes?: Record<string, AttributeValue>): void;
   /** Sets the status; an error carries a message. */
   setStatus(code: 'ok' | 'error' | 'unset', message?: string): void;
-  /** Ends the span (later calls do nothing). */
-  end(): void;
+  /** Ends the span (later calls do nothing); `endTime` is a `performance.now()` value for a span that ended earlier. */
+  end(endTime?: number): void;
   /** This span's `traceparent`, for a request the agent does not see. */
   traceparent(): string | undefined;
   /** Calls fn with this span current, so requests fn starts are its children. */
@@ -120,13 +120,20 @@ export interface Span {
 }
 
 /**
- * Starts a span, a child of the current one if any. Before init() has
- * resolved it returns a handle that does nothing.
+ * Starts a span, a child of the current one if any; `startTime` is a
+ * `performance.now()` value for a span that began earlier. Before init()
+ * has resolved it returns a handle that does nothing.
  * @example
  * const span = startSpan('checkout.validate', { 'app.cart_items': 3 });
  * span.end();
  */
-export function startSpan(name: string, attributes?: Record<string, AttributeValue>): Span;
+export function startSpan(name: string, attributes?: Record<string, AttributeValue>, startTime?: number): Span;
+
+/**
+ * Starts loading the WebAssembly module early, from a URL, a Response or a
+ * promise of one (for example `fetch(url, { integrity })`); init() uses it.
+ */
+export function loadAgent(source?: string | URL | Response | Promise<Response>): Promise<unknown>;
 
 /**
  * Runs fn(span) inside a new span that ends when fn returns or, if fn

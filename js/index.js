@@ -10,11 +10,11 @@ let ready = false;
 // in order once the agent runs.
 const early = [];
 
-function load(wasmUrl) {
+function load(source) {
   if (!loading) {
     // The default URL is resolved against this module's own URL, so the
     // package works from '/' and from a sub-path alike.
-    const arg = wasmUrl ? { module_or_path: wasmUrl } : undefined;
+    const arg = source ? { module_or_path: source } : undefined;
     loading = loadWasm(arg).catch((cause) => {
       loading = null;
       const err = new Error(`waggle: could not load the agent's WebAssembly module: ${cause && cause.message ? cause.message : cause}`);
@@ -24,6 +24,14 @@ function load(wasmUrl) {
     });
   }
   return loading;
+}
+
+/**
+ * Starts loading the WebAssembly module early, from a URL, a Response or a
+ * promise of one (for example `fetch(url, { integrity })`). init() uses it.
+ */
+export function loadAgent(source) {
+  return load(source);
 }
 
 /**
@@ -50,8 +58,8 @@ const inert = {
 };
 
 /** Starts a span, a child of the current one (see withSpan). */
-export function startSpan(name, attributes) {
-  return ready ? wasm.startSpan(String(name), attributes) : inert;
+export function startSpan(name, attributes, startTime) {
+  return ready ? wasm.startSpan(String(name), attributes, startTime) : inert;
 }
 
 /**

@@ -43,10 +43,10 @@ pub struct Span {
     data: Option<SpanData>,
 }
 
-fn start(name: &str, attributes: &JsValue) -> Span {
+fn start(name: &str, attributes: &JsValue, start_time: Option<f64>) -> Span {
     let data = with_agent(|a| {
         let parent = a.current();
-        let now = a.now_ns();
+        let now = start_time.filter(|t| t.is_finite()).map_or_else(|| a.now_ns(), |t| a.clock.epoch_ns(t));
         let mut span = a.start_span(name, SpanKind::Internal, parent.as_ref(), now);
         if attributes.is_object() {
             let obj: &js_sys::Object = attributes.unchecked_ref();
@@ -62,10 +62,11 @@ fn start(name: &str, attributes: &JsValue) -> Span {
     Span { data }
 }
 
-/// Starts a span, a child of the current one if any.
+/// Starts a span, a child of the current one if any. `start_time` is a
+/// `performance.now()` value, for a span that began earlier.
 #[wasm_bindgen(js_name = startSpan)]
-pub fn start_span(name: &str, attributes: JsValue) -> Span {
-    start(name, &attributes)
+pub fn start_span(name: &str, attributes: JsValue, start_time: Option<f64>) -> Span {
+    start(name, &attributes, start_time)
 }
 
 #[wasm_bindgen]
@@ -109,10 +110,16 @@ impl Span {
         }
     }
 
-    /// Ends the span and queues it for export.
-    pub fn end(&mut self) {
-        if let Some(span) = self.data.take() {
-            with_agent(|a| a.finish(span));
+    /// Ends the span and queues it for export; `end_time` is a
+    /// `performance.now()` value, for a span that ended earlier.
+    pub fn end(&mut self, end_time: Option<f64>) {
+        if let Some(mut span) = self.data.take() {
+            with_agent(|a| {
+                if let Some(t) = end_time.filter(|t| t.is_finite()) {
+                    span.end(a.clock.epoch_ns(t));
+                }
+                a.finish(span)
+            });
         }
     }
 
@@ -148,7 +155,7 @@ fn run_current(span: Option<&SpanData>, call: impl FnOnce() -> Result<JsValue, J
 /// Whatever `f` returns or throws is passed on unchanged.
 #[wasm_bindgen(js_name = withSpan)]
 pub fn with_span(name: &str, f: &Function, attributes: JsValue) -> Result<JsValue, JsValue> {
-    let span = start(name, &attributes);
+    let span = start(name, &attributes, None);
     let data = span.data.clone();
     let handle = JsValue::from(span);
     let result = run_current(data.as_ref(), || f.call1(&JsValue::UNDEFINED, &handle));
