@@ -51,7 +51,9 @@ done_step
 
 step "npm dev packages"
 if [[ ! -d node_modules/playwright-core || ! -x node_modules/.bin/wasm-opt || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed."
+  # Not `npm ci`: it rejects this lock file for lacking the other
+  # platforms' optional rollup binaries, which `npm install` does not need.
+  npm install --no-audit --no-fund --loglevel=error || fail "npm install failed."
 else
   echo "   up to date"
 fi
