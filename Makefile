@@ -1,5 +1,5 @@
 # The two commands README promises, and the steps behind them.
-.PHONY: demo test setup build
+.PHONY: demo test setup build fuzz
 
 demo:
 	bash scripts/demo.sh
@@ -12,3 +12,6 @@ setup:
 
 build:
 	bash scripts/build.sh
+
+fuzz:
+	bash scripts/fuzz.sh
