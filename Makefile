@@ -1,8 +1,10 @@
 # The two commands README promises, and the steps behind them.
 .PHONY: demo test setup build fuzz
 
+# make demo SERVE=1 keeps the Collector and the backend running for your
+# own browser (scripts/demo.sh --serve).
 demo:
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(if $(SERVE),--serve)
 
 test:
 	bash scripts/test.sh
