@@ -66,7 +66,11 @@ impl Fetch {
     pub fn start() -> Self {
         let timings = ResourceTimings::start("fetch");
         let t = timings.timings();
-        let patch = Patch::install(&js::global(), "fetch", Box::new(move |original, this, args| traced(&t, original, this, args)));
+        let patch = Patch::install(
+            &js::global(),
+            "fetch",
+            Box::new(move |original, this, args| traced(&t, original, this, args)),
+        );
         Fetch { _patch: patch, _timings: timings }
     }
 }
@@ -185,7 +189,12 @@ fn with_trace_headers(
     members: &[(&'static str, JsValue)],
     trace: &TraceHeaders,
 ) -> Result<Option<JsValue>, ()> {
-    let source = members.iter().find(|(k, _)| *k == "headers").map(|(_, v)| v.clone()).or_else(|| is_request.then(|| js::get(input, "headers"))).unwrap_or(JsValue::UNDEFINED);
+    let source = members
+        .iter()
+        .find(|(k, _)| *k == "headers")
+        .map(|(_, v)| v.clone())
+        .or_else(|| is_request.then(|| js::get(input, "headers")))
+        .unwrap_or(JsValue::UNDEFINED);
     let ctor: Function = js::get(&js::global(), "Headers").dyn_into().map_err(|_| ())?;
     let headers: web_sys::Headers = Reflect::construct(&ctor, &Array::of1(&source)).map_err(|_| ())?.unchecked_into();
     if headers.has("traceparent").map_err(|_| ())? {

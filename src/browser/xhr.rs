@@ -89,39 +89,51 @@ impl Xhr {
             return Xhr { _open: None, _send: None, _set_header: None, _timings: timings, shared };
         }
         let s = Rc::downgrade(&shared);
-        let open = Patch::install(&proto, "open", Box::new(move |original, this, args| {
-            if let Some(s) = s.upgrade() {
-                s.opening(this);
-            }
-            let result = call_original(original, this, args)?;
-            if let Some(s) = s.upgrade() {
-                s.opened(this, args);
-            }
-            Ok(result)
-        }));
-        let s = Rc::downgrade(&shared);
-        let set_header = Patch::install(&proto, "setRequestHeader", Box::new(move |original, this, args| {
-            let result = call_original(original, this, args)?;
-            if let Some(s) = s.upgrade() {
-                s.header_set(this, &args.get(0));
-            }
-            Ok(result)
-        }));
-        let s = Rc::downgrade(&shared);
-        let send = Patch::install(&proto, "send", Box::new(move |original, this, args| {
-            let start = js::now();
-            let id = s.upgrade().and_then(|s| s.sending(&s, this, args, start));
-            let result = call_original(original, this, args);
-            if let (Some(id), Some(s)) = (id, s.upgrade()) {
-                match &result {
-                    Err(e) => s.end(id, Ending::Threw(e.clone())),
-                    // A synchronous request is over when send returns.
-                    Ok(_) if js::num(this, "readyState") == 4.0 => s.end(id, Ending::Loaded),
-                    Ok(_) => {}
+        let open = Patch::install(
+            &proto,
+            "open",
+            Box::new(move |original, this, args| {
+                if let Some(s) = s.upgrade() {
+                    s.opening(this);
                 }
-            }
-            result
-        }));
+                let result = call_original(original, this, args)?;
+                if let Some(s) = s.upgrade() {
+                    s.opened(this, args);
+                }
+                Ok(result)
+            }),
+        );
+        let s = Rc::downgrade(&shared);
+        let set_header = Patch::install(
+            &proto,
+            "setRequestHeader",
+            Box::new(move |original, this, args| {
+                let result = call_original(original, this, args)?;
+                if let Some(s) = s.upgrade() {
+                    s.header_set(this, &args.get(0));
+                }
+                Ok(result)
+            }),
+        );
+        let s = Rc::downgrade(&shared);
+        let send = Patch::install(
+            &proto,
+            "send",
+            Box::new(move |original, this, args| {
+                let start = js::now();
+                let id = s.upgrade().and_then(|s| s.sending(&s, this, args, start));
+                let result = call_original(original, this, args);
+                if let (Some(id), Some(s)) = (id, s.upgrade()) {
+                    match &result {
+                        Err(e) => s.end(id, Ending::Threw(e.clone())),
+                        // A synchronous request is over when send returns.
+                        Ok(_) if js::num(this, "readyState") == 4.0 => s.end(id, Ending::Loaded),
+                        Ok(_) => {}
+                    }
+                }
+                result
+            }),
+        );
         Xhr { _open: open, _send: send, _set_header: set_header, _timings: timings, shared }
     }
 }

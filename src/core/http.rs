@@ -92,7 +92,8 @@ pub fn status_error_type(status: u16) -> Option<String> {
 /// assert!(!is_http("blob:https://example.com/1234"));
 /// ```
 pub fn is_http(url: &str) -> bool {
-    UrlParts::parse(url).is_some_and(|p| p.scheme.eq_ignore_ascii_case("http") || p.scheme.eq_ignore_ascii_case("https"))
+    UrlParts::parse(url)
+        .is_some_and(|p| p.scheme.eq_ignore_ascii_case("http") || p.scheme.eq_ignore_ascii_case("https"))
 }
 
 /// Whether the absolute `url` has the page's `origin` (as
@@ -198,12 +199,13 @@ pub fn match_timing(candidates: &[EntryTimes], req: &RequestTimes, cross_origin:
     // Smallest start among the fitting entries `keep` admits; no sort,
     // which would bring a sorting routine into the wasm for lists of two.
     let earliest = |keep: &dyn Fn(&EntryTimes) -> bool| {
-        (0..candidates.len())
-            .filter(|&i| fits(&candidates[i]) && keep(&candidates[i]))
-            .fold(None, |best: Option<usize>, i| match best {
+        (0..candidates.len()).filter(|&i| fits(&candidates[i]) && keep(&candidates[i])).fold(
+            None,
+            |best: Option<usize>, i| match best {
                 Some(b) if candidates[b].start <= candidates[i].start => Some(b),
                 _ => Some(i),
-            })
+            },
+        )
     };
     let first = earliest(&|_| true)?;
     if cross_origin {

@@ -52,7 +52,8 @@ pub fn start(agent: &mut Agent, url: &str, method: &str, body_size: Option<f64>,
         agent.attr(&mut span, "http.request.body.size", size as i64);
     }
     let cross_origin = !same_origin(url, &agent.origin);
-    let propagate = propagates(url, &agent.origin, || agent.matches(url, &agent.config.propagate_trace_header_cors_urls));
+    let propagate =
+        propagates(url, &agent.origin, || agent.matches(url, &agent.config.propagate_trace_header_cors_urls));
     // Unsampled spans propagate too (flags 00), so the services downstream
     // follow the same decision.
     let headers = propagate.then(|| TraceHeaders {

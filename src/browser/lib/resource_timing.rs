@@ -161,7 +161,8 @@ impl Timings {
                     continue;
                 }
                 let Some(name) = js::string(&entry, "name") else { continue };
-                let times = EntryTimes { start: js::num(&entry, "startTime"), response_end: js::num(&entry, "responseEnd") };
+                let times =
+                    EntryTimes { start: js::num(&entry, "startTime"), response_end: js::num(&entry, "responseEnd") };
                 if s.seen.len() >= KEEP {
                     s.seen.remove(0);
                 }
