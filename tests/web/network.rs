@@ -69,7 +69,10 @@ async fn fetch_joins_the_current_trace_without_touching_the_callers_objects() {
     js::set(&caller_init, "method", &"POST".into());
     js::set(&caller_init, "body", &"12345".into());
     let p = js::call(&global, "fetch", &["/api/x".into(), caller_init.clone().into()]);
+    assert_eq!(with_agent(|a| a.pending_requests), Some(1), "counted while under way");
     JsFuture::from(p.dyn_into::<Promise>().unwrap()).await.unwrap();
+    // Our reaction was attached first, so it has run.
+    assert_eq!(with_agent(|a| a.pending_requests), Some(0));
 
     // A same-origin request whose own traceparent is set by the page.
     let own = Object::new();
