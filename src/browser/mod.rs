@@ -4,8 +4,10 @@ pub mod agent;
 pub mod app_spans;
 pub mod document_load;
 pub mod exporter;
+pub mod fetch;
 pub mod lib;
 pub mod session;
+pub mod xhr;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
@@ -168,6 +170,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
     }
+    if inst.fetch {
+        started.push(Box::new(fetch::Fetch::start()));
+    }
+    if inst.xhr {
+        started.push(Box::new(xhr::Xhr::start()));
+    }
     agent::with_agent(|a| a.instrumentations = started);
     Ok(())
 }
@@ -182,6 +190,10 @@ pub fn flush() -> Promise {
 /// Flushes, then removes every listener and hook the agent installed.
 #[wasm_bindgen]
 pub fn shutdown() -> Promise {
+    // Instrumentations go first, while the agent still runs, so what they
+    // hold (requests waiting for their timing) reaches the final flush.
+    let detached = agent::with_agent(|a| std::mem::take(&mut a.instrumentations));
+    drop(detached);
     match agent::take() {
         None => Promise::resolve(&JsValue::UNDEFINED),
         Some(mut a) => {
