@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod errors;
 pub mod export;
 pub mod ids;
 pub mod limits;
@@ -11,3 +12,4 @@ pub mod sampling;
 pub mod span;
 pub mod tracecontext;
 pub mod url;
+pub mod vitals;
