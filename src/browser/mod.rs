@@ -2,8 +2,10 @@
 
 pub mod agent;
 pub mod document_load;
+pub mod errors;
 pub mod exporter;
 pub mod lib;
+pub mod web_vitals;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
@@ -161,6 +163,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     started.push(Box::new(exporter::PageHide::start()));
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
+    }
+    if inst.web_vitals {
+        started.push(Box::new(web_vitals::WebVitals::start()));
+    }
+    if inst.errors || inst.console_errors {
+        started.push(Box::new(errors::Errors::start(inst.errors, inst.console_errors)));
     }
     agent::with_agent(|a| a.instrumentations = started);
     Ok(())
