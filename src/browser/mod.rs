@@ -3,10 +3,12 @@
 pub mod agent;
 pub mod app_spans;
 pub mod document_load;
+pub mod errors;
 pub mod exporter;
 pub mod fetch;
 pub mod lib;
 pub mod session;
+pub mod web_vitals;
 pub mod xhr;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
@@ -175,6 +177,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     }
     if inst.xhr {
         started.push(Box::new(xhr::Xhr::start()));
+    }
+    if inst.web_vitals {
+        started.push(Box::new(web_vitals::WebVitals::start()));
+    }
+    if inst.errors || inst.console_errors {
+        started.push(Box::new(errors::Errors::start(inst.errors, inst.console_errors)));
     }
     agent::with_agent(|a| a.instrumentations = started);
     Ok(())

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod errors;
 pub mod export;
 pub mod http;
 pub mod ids;
@@ -13,3 +14,4 @@ pub mod session;
 pub mod span;
 pub mod tracecontext;
 pub mod url;
+pub mod vitals;

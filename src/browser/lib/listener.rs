@@ -17,8 +17,14 @@ impl Listener {
     /// Listens for `kind` on `target`; `capture` listens in the capture
     /// phase, which sees events before page handlers can stop them.
     pub fn new(target: &JsValue, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        Self::boxed(target, kind, capture, Box::new(f))
+    }
+
+    // Not generic, so each listener adds its closure and not another copy
+    // of this body to the module.
+    fn boxed(target: &JsValue, kind: &'static str, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
         let target: EventTarget = target.clone().dyn_into().ok()?;
-        let closure = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
+        let closure = Closure::wrap(f);
         let opts = AddEventListenerOptions::new();
         opts.set_capture(capture);
         opts.set_passive(true);
