@@ -94,7 +94,7 @@ test('startSpan, withSpan and setUser produce the spans the app asked for', asyn
 const sessionOf = async (page, name) => {
   const marker = `marker-${Math.random().toString(16).slice(2)}`;
   await page.evaluate(async (m) => { window.waggle.startSpan(m).end(); await window.waggle.flush(); }, marker);
-  const spans = await collector.waitForSpans((all) => all.some((s) => s.name === marker));
+  const spans = await collector.waitForSpans((all) => all.some((s) => s.name === marker), 30_000);
   return spans.find((s) => s.name === marker).attrs['session.id'];
 };
 
@@ -107,6 +107,7 @@ test('a session survives reloads and tabs, and renews after inactivity with sess
   await ready(page);
   assert.equal(await sessionOf(page), first, 'same session after reload');
   const tab = await context.newPage();
+  await tab.bringToFront();
   await tab.goto(pageUrl());
   await ready(tab);
   assert.equal(await sessionOf(tab), first, 'same session in another tab');
