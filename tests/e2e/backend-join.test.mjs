@@ -324,11 +324,12 @@ function recordTraceHeaders(page, prefix) {
 
 /**
  * The browser's CLIENT span for `url`/`method` and the backend's SERVER span
- * whose parent it is, once both have arrived.
+ * whose parent it is, once both have arrived. `user` picks this test's
+ * request where other tests of the file made the same one.
  */
-async function clientServerPair(url, method) {
+async function clientServerPair(url, method, user) {
   const find = (all) => {
-    const client = all.find((s) => s.kind === CLIENT && s.name === method && s.attrs['url.full'] === url && s.resource['service.name'] === WEB_SERVICE);
+    const client = all.find((s) => s.kind === CLIENT && s.name === method && s.attrs['url.full'] === url && s.resource['service.name'] === WEB_SERVICE && (user === undefined || s.attrs['user.id'] === user));
     const server = client && all.find((s) => s.kind === SERVER && s.parentSpanId === client.spanId);
     return client && server && childrenOf(all, server).length > 0 ? { client, server } : null;
   };
@@ -359,7 +360,7 @@ test('fetch: a same-origin API call is the parent of the backend span', async ()
   await click(page, '#details-2');
   await page.evaluate(() => window.waggleFlush());
   const url = `${backend.url}/api/products/2`;
-  const pair = await clientServerPair(url, 'GET');
+  const pair = await clientServerPair(url, 'GET', user);
   assertJoined(pair, { method: 'GET', status: 200, headers: await headers(), url });
   assert.equal(pair.client.attrs['url.full'], url);
   assert.equal(pair.server.attrs['app.product_id'], 2);
@@ -384,14 +385,14 @@ test('fetch: POST checkout and a 500 join their backend spans', async () => {
   const sent = await headers();
 
   const checkoutUrl = `${backend.url}/api/checkout`;
-  const post = await clientServerPair(checkoutUrl, 'POST');
+  const post = await clientServerPair(checkoutUrl, 'POST', user);
   assertJoined(post, { method: 'POST', status: 201, headers: sent, url: checkoutUrl });
   assert.equal(post.server.name, 'POST /api/checkout');
   assert.equal(post.server.attrs['app.cart_items'], 2);
   assertChildSpans(post.spans, post.server, user, ['SELECT products', 'pricing.compute', 'payment.authorize', 'INSERT orders']);
 
   const failUrl = `${backend.url}/api/fail`;
-  const failed = await clientServerPair(failUrl, 'GET');
+  const failed = await clientServerPair(failUrl, 'GET', user);
   assertJoined(failed, { method: 'GET', status: 500, headers: sent, url: failUrl });
   assert.equal(failed.server.status?.code, STATUS_ERROR);
   assert.deepEqual(pageErrors, []);
