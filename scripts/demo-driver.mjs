@@ -42,7 +42,7 @@ function readSpans(file) {
 }
 
 /** Waits until the file has the page load joined to the backend, and the backend's API spans. */
-async function waitForSpans(file, serverNames, timeoutMs) {
+async function waitForSpans(file, serverNames, timeoutMs, webNames = []) {
   const until = Date.now() + timeoutMs;
   let spans = [];
   for (;;) {
@@ -50,14 +50,15 @@ async function waitForSpans(file, serverNames, timeoutMs) {
     const load = spans.find((s) => s.name === 'documentLoad');
     const joined = load && spans.some((s) => s.spanId === load.parentSpanId);
     const names = new Set(spans.filter((s) => s.resource?.['service.name'] === BACKEND).map((s) => s.name));
-    const missing = serverNames.filter((n) => !names.has(n));
+    const web = new Set(spans.filter((s) => s.resource?.['service.name'] !== BACKEND).map((s) => s.name));
+    const missing = [...serverNames.filter((n) => !names.has(n)), ...webNames.filter((n) => !web.has(n))];
     if (joined && missing.length === 0) return { spans, problem: null };
     if (Date.now() > until) {
       const problem = !load
         ? 'no documentLoad span from the page'
         : !joined
           ? `documentLoad's parent ${load.parentSpanId || '(none)'} did not arrive from the backend`
-          : `no backend span named ${missing.join(', ')}`;
+          : `no span named ${missing.join(', ')}`;
       return { spans, problem };
     }
     await sleep(200);
@@ -93,21 +94,45 @@ async function main() {
     await click('#add-3');
     await click('#checkout');
     await click('#fail');
+    // SPA navigations: two pushState routes (one fetches), then back.
+    await click('#nav-orders');
+    await click('#nav-about');
+    await page.goBack();
+    await page.waitForFunction(() => document.body.dataset.pending === '0', null, { timeout: 10_000 });
+    log(`went back      -> ${await page.textContent('#status')}`);
+    // A bug in a click handler: an exception span under the click.
+    await page.click('#break');
+    log('clicked #break    -> an uncaught TypeError');
 
     if (opts.screenshot) {
       await page.screenshot({ path: opts.screenshot, fullPage: true });
       log(`screenshot: ${opts.screenshot}`);
     }
     await page.evaluate(() => window.waggleFlush());
-    log('flushed the agent; waiting for the Collector to write the spans ...');
+    // Leaving the page sends what is final only then (CLS, INP).
+    await page.goto(new URL('/snippet.html', opts.url).href);
+    await page.waitForFunction(() => document.body.dataset.agent, null, { timeout: 10_000 });
+    log(`snippet page: agent ${await page.evaluate(() => document.body.dataset.agent)}`);
+    await page.click('#ping');
+    await page.waitForFunction(() => document.getElementById('out').textContent !== '', null, { timeout: 10_000 });
+    await page.goto(new URL('/bundled/', opts.url).href);
+    await page.evaluate(() => window.waggleReady);
+    await page.click('#load');
+    await page.waitForFunction(() => document.getElementById('out').textContent !== '', null, { timeout: 10_000 });
+    log(`bundled app: ${await page.textContent('#out')}`);
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 600)));
+    await page.close();
+    log('left the pages; waiting for the Collector to write the spans ...');
 
     const serverNames = ['GET /', 'GET /api/products/<int:product_id>', 'POST /api/checkout', 'GET /api/fail'];
-    const { spans, problem } = await waitForSpans(opts.spans, serverNames, opts.timeoutMs);
+    const webNames = ['documentLoad', 'LCP', 'CLS', 'exception', 'snippet.boot', 'bundled.load_products'];
+    const { spans, problem } = await waitForSpans(opts.spans, serverNames, opts.timeoutMs, webNames);
     const count = (svc) => spans.filter((s) => s.resource?.['service.name'] === svc).length;
     log(`${spans.length} spans arrived: ${count(WEB)} from ${WEB}, ${count(BACKEND)} from ${BACKEND}`);
-    if (pageErrors.length) console.error(`page errors:\n${formatConsole([], pageErrors)}`);
+    // The #break button's TypeError is the demo's deliberate bug.
+    const unexpected = pageErrors.filter((e) => !/reading 'total'/.test(String(e?.message)));
+    if (unexpected.length) console.error(`page errors:\n${formatConsole([], unexpected)}`);
     if (problem) throw new Error(`${problem} after ${opts.timeoutMs} ms\n${context()}`);
-    await page.close();
   } finally {
     await browser.close();
   }

@@ -42,6 +42,12 @@ note() { printf 'demo: %s\n' "$1" >&2; }
 bash scripts/setup.sh || die "setup failed; see the messages above."
 printf '\n== building the agent package\n'
 bash scripts/build.sh || die "the agent package did not build; see the messages above."
+# The bundled demo app imports the package by name, as an app that ran
+# `npm install waggle-rum` does; the wasm goes next to the bundle.
+node_modules/.bin/esbuild www/bundled/main.js --bundle --format=esm --minify --log-level=warning \
+  --alias:waggle-rum=./pkg/index.js --outfile=www/bundled/dist/app.js \
+  || die "the bundled demo app did not build."
+cp pkg/waggle_rum_bg.wasm www/bundled/dist/
 
 collector_bin="$(bash scripts/collector.sh)" || die "no collector binary; see the messages above."
 venv="$(bash scripts/backend-venv.sh)"

@@ -136,6 +136,37 @@ async function slow() {
   setStatus(r.ok ? `Report took ${r.data.delay_ms} ms` : `Report failed: ${r.status}`, !r.ok);
 }
 
+// A small pushState router: three views, data fetched on navigation.
+const views = { '/': 'view-shop', '/orders': 'view-orders', '/about': 'view-about' };
+async function render(route) {
+  for (const [path, id] of Object.entries(views)) $(id).hidden = path !== route;
+  document.title = route === '/' ? 'Waggle demo shop' : `Waggle demo shop: ${route.slice(1)}`;
+  if (route === '/orders') {
+    const r = await api('/api/products');
+    $('orders').replaceChildren(...(r.ok ? r.data.products.slice(0, 2) : []).map((p) => {
+      const li = document.createElement('li');
+      li.textContent = `Ordered earlier: ${p.name}`;
+      return li;
+    }));
+  }
+  setStatus(`Showing ${route}`);
+}
+for (const a of document.querySelectorAll('a[data-route]')) {
+  a.addEventListener('click', (e) => {
+    e.preventDefault();
+    history.pushState({}, '', a.dataset.route);
+    render(a.dataset.route);
+  });
+}
+window.addEventListener('popstate', () => render(location.pathname in views ? location.pathname : '/'));
+
+$('break').addEventListener('click', () => {
+  // A real bug: the agent records it as an exception span, child of the click.
+  const order = undefined;
+  setStatus('About to break…');
+  return order.total;
+});
+
 $('user').textContent = demoUser;
 $('reload-products').addEventListener('click', loadProducts);
 $('checkout').addEventListener('click', checkout);
@@ -158,3 +189,4 @@ if (ready) {
   note.textContent = 'The Waggle agent did not load (is pkg/ built? run bash scripts/build.sh); the shop works without it.';
 }
 await loadProducts();
+if (location.pathname in views && location.pathname !== '/') render(location.pathname);

@@ -278,6 +278,8 @@ ENDPOINT_META = re.compile(r'<meta name="waggle-endpoint" content="[^"]*">')
 
 @app.get("/")
 @app.get("/index.html")
+@app.get("/orders")
+@app.get("/about")
 def page():
     """The demo page, with this request's span as the browser's parent."""
     try:
@@ -286,6 +288,40 @@ def page():
         abort(404)
     tp = traceparent_of(trace.get_current_span()) or ""
     text = TRACEPARENT_META.sub(lambda _: f'<meta name="traceparent" content="{tp}">', text, count=1)
+    endpoint = html.escape(BROWSER_OTLP_ENDPOINT, quote=True)
+    text = ENDPOINT_META.sub(lambda _: f'<meta name="waggle-endpoint" content="{endpoint}">', text, count=1)
+    return text, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+SNIPPET_MARK = "<!-- waggle snippet -->"
+
+
+@app.get("/snippet.html")
+def snippet_page():
+    """The page that adopts the agent through the script-tag snippet."""
+    try:
+        text = (WWW / "snippet.html").read_text(encoding="utf-8")
+        snippet = (PKG / "snippet.html").read_text(encoding="utf-8")
+    except OSError:
+        abort(404)
+    # The snippet as built points at a CDN-style path; here the backend
+    # serves the package itself under /pkg/.
+    snippet = snippet.replace("'/waggle-rum/waggle.snippet.js'", "'/pkg/waggle.snippet.js'")
+    text = text.replace(SNIPPET_MARK, snippet, 1)
+    tp = traceparent_of(trace.get_current_span()) or ""
+    text = TRACEPARENT_META.sub(lambda _: f'<meta name="traceparent" content="{tp}">', text, count=1)
+    endpoint = html.escape(BROWSER_OTLP_ENDPOINT, quote=True)
+    text = ENDPOINT_META.sub(lambda _: f'<meta name="waggle-endpoint" content="{endpoint}">', text, count=1)
+    return text, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@app.get("/bundled/")
+def bundled_page():
+    """The demo's bundled app (scripts/demo.sh bundles it into bundled/dist/)."""
+    try:
+        text = (WWW / "bundled" / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        abort(404)
     endpoint = html.escape(BROWSER_OTLP_ENDPOINT, quote=True)
     text = ENDPOINT_META.sub(lambda _: f'<meta name="waggle-endpoint" content="{endpoint}">', text, count=1)
     return text, 200, {"Content-Type": "text/html; charset=utf-8"}
