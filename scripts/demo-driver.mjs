@@ -100,6 +100,7 @@ async function main() {
     await page.goBack();
     await page.waitForFunction(() => document.body.dataset.pending === '0', null, { timeout: 10_000 });
     log(`went back      -> ${await page.textContent('#status')}`);
+    await click('#nav-shop');
     // A bug in a click handler: an exception span under the click.
     await page.click('#break');
     log('clicked #break    -> an uncaught TypeError');
