@@ -276,7 +276,9 @@ pub fn write_f64(out: &mut String, v: f64) {
         a *= 10.0;
         exp10 -= 1;
     }
-    let mut digits = (a + 0.5) as u64;
+    // Rounding up next to f64::MAX would print a number no parser accepts
+    // (found by fuzzing); truncate there instead.
+    let mut digits = if exp10 >= 294 { a as u64 } else { (a + 0.5) as u64 };
     if digits >= 1_000_000_000_000_000 {
         digits /= 10;
         exp10 += 1;
@@ -471,6 +473,12 @@ mod tests {
             write_f64(&mut out, v);
             let back: f64 = out.parse().unwrap();
             assert!(((back - v) / v).abs() < 1e-14, "{v} -> {out}");
+        }
+        for v in [f64::MAX, -f64::MAX, f64::from_bits(0xffef_ffff_ffff_ffff), 1.7976931348623e308] {
+            let mut out = String::new();
+            write_f64(&mut out, v);
+            let back: f64 = out.parse().unwrap();
+            assert!(back.is_finite(), "{v} -> {out}");
         }
         let mut out = String::new();
         write_f64(&mut out, 12.0);
