@@ -1,5 +1,5 @@
 # The two commands README promises, and the steps behind them.
-.PHONY: demo test setup build fuzz
+.PHONY: demo test setup build fuzz load
 
 # make demo SERVE=1 keeps the Collector and the backend running for your
 # own browser (scripts/demo.sh --serve).
@@ -17,3 +17,9 @@ build:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# A measurement, not a test: about two minutes of rising load on loopback
+# against the Honeycomb relay; writes docs/load-test.md.
+load:
+	bash scripts/setup.sh
+	node scripts/load-test.mjs

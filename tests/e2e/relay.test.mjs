@@ -13,6 +13,7 @@ import { startCollector, flattenSpans } from '../lib/collector.mjs';
 import { startStandin } from '../lib/standin.mjs';
 import { startServer, REPO_ROOT } from '../lib/server.mjs';
 import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { prepareBodies, runStep } from '../../scripts/load-test.mjs';
 
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'collector-honeycomb.sh');
 const API_KEY = `test-key-${crypto.randomBytes(6).toString('hex')}`;
@@ -334,6 +335,20 @@ test('a body over max_request_body_size is refused before it is read, and the re
   const health = await fetch(`http://127.0.0.1:${collector.healthPort}/`);
   assert.equal(health.status, 200);
   await r.page.close();
+});
+
+test('load smoke: captured agent bodies replayed at 1,000 spans/s for 2 s all arrive', async () => {
+  // The measurement is `make load`; this only proves its path works end to end.
+  const bodies = prepareBodies(2);
+  const before = standin.spanCount();
+  const r = await runStep({ url: collector.tracesUrl, bodies, spansPerSec: 1000, seconds: 2, collector });
+  assert.ok(r.sentSpans >= 1500, `${r.sentSpans} spans sent`);
+  assert.deepEqual(Object.keys(r.statuses), ['200'], JSON.stringify(r.statuses));
+  assert.equal(r.collectorAccepted, r.sentSpans);
+  assert.ok(r.alive && r.cores > 0 && r.peakRss > 0 && r.p99 > 0);
+  const until = Date.now() + 10_000;
+  while (standin.spanCount() - before < r.sentSpans && Date.now() < until) await sleep(100);
+  assert.equal(standin.spanCount() - before, r.sentSpans);
 });
 
 test('with HONEYCOMB_DATASET (Classic environments) the dataset header is sent too', async () => {

@@ -128,6 +128,9 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
     get running() {
       return child != null;
     },
+    get pid() {
+      return child?.pid;
+    },
     /** One entry per Export call: { time, metadata, spans (count), request? }. */
     calls: () => parseJsonLines(readText()),
     /** Every span received, flattened as tests/lib/collector.mjs does, each with its call's metadata. */
@@ -160,7 +163,7 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
     /** Answer UNAVAILABLE to every Export (nothing recorded) until accept(). */
     refuse: () => child?.kill('SIGUSR1'),
     accept: () => child?.kill('SIGUSR2'),
-    /** Stops listening; the port stays this stand-in's for start(). */
+    /** Stops listening; up() starts it again on the same port. */
     down: halt,
     /** Starts again on the same port, appending to the same file. */
     async up() {
