@@ -1,5 +1,5 @@
 # The two commands README promises, and the steps behind them.
-.PHONY: demo test setup build fuzz load
+.PHONY: demo test setup build fuzz load sampling-check
 
 # make demo SERVE=1 keeps the Collector and the backend running for your
 # own browser (scripts/demo.sh --serve).
@@ -23,3 +23,9 @@ fuzz:
 load:
 	bash scripts/setup.sh
 	node scripts/load-test.mjs
+
+# The tail-sampling tiers of docs/deployment.md on loopback; builds their
+# Collector the first time (minutes).
+sampling-check:
+	bash scripts/setup.sh
+	node scripts/tail-sampling-check.mjs

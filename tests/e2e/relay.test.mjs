@@ -2,7 +2,8 @@
 // scripts/collector-honeycomb.sh) between the real agent in Chromium and a
 // stand-in for Honeycomb's OTLP/gRPC endpoint built from the official
 // protobuf definitions: CORS, the API key header, every span once with its
-// attributes, scrubbing, an outage of the ingest, and the body limit.
+// attributes, scrubbing, an outage of the ingest, the body limit, the Classic
+// dataset header and a short replay of the load test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -285,7 +286,12 @@ test('Honeycomb refusing, then down, then back: everything queued arrives, once'
   const recoveredMs = Date.now() - t0;
   // Every span of the whole page, before and during the outage, exactly once.
   assertRelayed(flattenSpans(r.sent), received, (s) => expectedAfterRelay(s, scrubbedFor(s)));
-  const m = await collector.metrics();
+  // The queue counts a batch until its export call has returned.
+  let m = await collector.metrics();
+  for (const until = Date.now() + 5000; m.otelcol_exporter_queue_size !== 0 && Date.now() < until; ) {
+    await sleep(100);
+    m = await collector.metrics();
+  }
   assert.equal(m.otelcol_exporter_send_failed_spans ?? 0, 0, 'no batch given up');
   assert.equal(m.otelcol_exporter_enqueue_failed_spans ?? 0, 0, 'none dropped by a full queue');
   assert.equal(m.otelcol_exporter_queue_size, 0, 'the queue drained');
