@@ -1,5 +1,5 @@
 # The two commands README promises, and the steps behind them.
-.PHONY: demo test setup build fuzz load sampling-check
+.PHONY: demo test setup build fuzz
 
 # make demo SERVE=1 keeps the Collector and the backend running for your
 # own browser (scripts/demo.sh --serve).
@@ -9,17 +9,9 @@ demo:
 test:
 	bash scripts/test.sh
 
-setup:
-	bash scripts/setup.sh
-
-build:
-	bash scripts/build.sh
-
-fuzz:
-	bash scripts/fuzz.sh
-
 # A measurement, not a test: about two minutes of rising load on loopback
 # against the Honeycomb relay; writes docs/load-test.md.
+.PHONY: load sampling-check
 load:
 	bash scripts/setup.sh
 	node scripts/load-test.mjs
@@ -29,3 +21,12 @@ load:
 sampling-check:
 	bash scripts/setup.sh
 	node scripts/tail-sampling-check.mjs
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	bash scripts/build.sh
+
+fuzz:
+	bash scripts/fuzz.sh
