@@ -9,6 +9,19 @@ demo:
 test:
 	bash scripts/test.sh
 
+# A measurement, not a test: about two minutes of rising load on loopback
+# against the Honeycomb relay; writes docs/load-test.md.
+.PHONY: load sampling-check
+load:
+	bash scripts/setup.sh
+	node scripts/load-test.mjs
+
+# The tail-sampling tiers of docs/deployment.md on loopback; builds their
+# Collector the first time (minutes).
+sampling-check:
+	bash scripts/setup.sh
+	node scripts/tail-sampling-check.mjs
+
 setup:
 	bash scripts/setup.sh
 

@@ -15,6 +15,10 @@ if [[ "$WAGGLE_ALLOWED_ORIGINS" =~ (^|[\"\',[:space:]\[])\*([\"\',[:space:]]|\]|
   echo "collector-honeycomb: WAGGLE_ALLOWED_ORIGINS must not contain a bare \"*\": the receiver allows credentials, so any site could send. List origins, or patterns such as https://*.example.com." >&2
   exit 2
 fi
+# The Go runtime collects harder as the heap nears GOMEMLIMIT, so garbage
+# from decoding bodies does not push the process past the memory limiter's
+# hard limit between its checks. Give the container about 1.25 times this.
+export GOMEMLIMIT="${GOMEMLIMIT:-${WAGGLE_MEMORY_LIMIT_MIB:-1536}MiB}"
 args=(--config "$root/collector-config/honeycomb.yaml")
 if [[ -n "${HONEYCOMB_DATASET:-}" ]]; then
   args+=(--config "$root/collector-config/honeycomb-dataset.yaml")

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Finds or builds the Waggle collector and prints the binary's path.
 #
+#   scripts/collector.sh [MANIFEST]   (default collector-config/manifest.yaml;
+#   deploy/tail-sampling/manifest.yaml is the one with tail sampling)
+#
 # WAGGLE_OTELCOL=/path/to/otelcol-contrib uses a collector you already run
 # (it must have the components listed in collector-config/manifest.yaml).
 # Otherwise the binary is built once per manifest with the Collector Builder
@@ -23,10 +26,13 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-hash="$(sha256sum "$root/collector-config/manifest.yaml" | cut -c1-12)"
+manifest="${1:-$root/collector-config/manifest.yaml}"
+# The binary is dist.name, built into ./<name> (both manifests say so).
+name="$(awk '/^dist:/ {d=1; next} d && /^  name:/ {print $2; exit}' "$manifest")"
+hash="$(sha256sum "$manifest" | cut -c1-12)"
 cache="${WAGGLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waggle}"
 dir="$cache/otelcol-$hash"
-bin="$dir/otelcol-waggle/otelcol-waggle"
+bin="$dir/$name/$name"
 if [[ -x "$bin" ]]; then
   echo "$bin"
   exit 0
@@ -40,7 +46,7 @@ fi
 
 echo "building the collector (first time only, several minutes on 2 cores) ..." >&2
 mkdir -p "$dir"
-cp "$root/collector-config/manifest.yaml" "$dir/manifest.yaml"
+cp "$manifest" "$dir/manifest.yaml"
 start=$SECONDS
 (cd "$dir" && GOFLAGS="${GOFLAGS:-} -p=2" "$gobin/builder" --config manifest.yaml >"$dir/build.log" 2>&1) || {
   echo "collector build failed; the last lines of $dir/build.log:" >&2

@@ -2,7 +2,8 @@
 # Installs what building, testing and the demo need, skipping what is there:
 # the wasm target, the wasm-bindgen CLI pinned to Cargo.lock, Debian's
 # Chromium and ChromeDriver, the npm dev packages (Playwright's driver,
-# binaryen's wasm-opt), the Python backend's virtualenv and the collector.
+# binaryen's wasm-opt), the Python virtualenvs (the demo backend; the OTLP
+# stand-in for Honeycomb that the relay tests use) and the collector.
 # Prints how long each step took; says plainly what it cannot do.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,24 +60,32 @@ else
 fi
 done_step
 
-if [[ -f www/backend/requirements.txt ]]; then
-  step "Python backend virtualenv"
-  venv="$(bash scripts/backend-venv.sh)"
-  # The marker is written last, so an install cut short is redone.
+# A virtualenv at the path $1 prints, from the pinned requirements file $2.
+# The marker is written last, so an install cut short is redone.
+make_venv() {
+  local venv
+  venv="$(bash "$1")"
   if [[ ! -f "$venv/.installed" ]]; then
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
-      || fail "the demo backend needs Python 3.10 or newer as python3 (found: $(python3 --version 2>&1 || echo none))."
+      || fail "Python 3.10 or newer is needed as python3 (found: $(python3 --version 2>&1 || echo none))."
     rm -rf "$venv"
     python3 -m venv "$venv" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)."
-    "$venv/bin/pip" install -q --disable-pip-version-check -r www/backend/requirements.txt \
-      || fail "pip could not install www/backend/requirements.txt into $venv."
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$2" \
+      || fail "pip could not install $2 into $venv."
     touch "$venv/.installed"
-    echo "   $venv"
-  else
-    echo "   $venv"
   fi
+  echo "   $venv"
+}
+
+if [[ -f www/backend/requirements.txt ]]; then
+  step "Python backend virtualenv"
+  make_venv scripts/backend-venv.sh www/backend/requirements.txt
   done_step
 fi
+
+step "OTLP stand-in for Honeycomb (Python gRPC virtualenv)"
+make_venv scripts/standin-venv.sh tests/standin/requirements.txt
+done_step
 
 step "OpenTelemetry Collector"
 bash scripts/collector.sh >/dev/null

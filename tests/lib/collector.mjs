@@ -110,11 +110,33 @@ function tail(file, lines = 40) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Prometheus text format -> { name: total over every label set }, enough
+ * for counters and gauges; histogram series keep their _bucket/_sum/_count
+ * names.
+ */
+export function parsePrometheus(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const v = Number(m[3]);
+    if (Number.isFinite(v)) out[m[1]] = (out[m[1]] ?? 0) + v;
+  }
+  return out;
+}
+
+/**
  * @param {object} [opts]
  * @param {string[]} [opts.allowedOrigins] CORS origins (at most 2), e.g. ['http://localhost:1234']
  * @param {number} [opts.httpPort] OTLP/HTTP receiver port (default: a free one)
  * @param {number} [opts.healthPort] health_check port (default: a free one)
- * @param {string} [opts.config] collector config (default collector-config/local.yaml)
+ * @param {string|string[]} [opts.config] collector config(s), merged in order (default collector-config/local.yaml)
+ * @param {string[]} [opts.command] run this instead of the binary with --config, e.g.
+ *   ['bash', path.join(REPO_ROOT, 'scripts/collector-honeycomb.sh')] (absolute: it runs in a temp
+ *   dir; it must exec the collector so that stop() reaches it)
+ * @param {number} [opts.metricsPort] the collector's own Prometheus metrics port, for configs that
+ *   read WAGGLE_METRICS_PORT (default: a free one)
  * @param {string} [opts.debugVerbosity] debug exporter verbosity: basic|normal|detailed
  * @param {string} [opts.logLevel] collector log level
  * @param {Record<string,string>} [opts.env] extra environment
@@ -136,11 +158,12 @@ export async function startCollector(opts = {}) {
   }
   const bin = await collectorBinary();
 
-  let { httpPort, healthPort } = opts;
-  if (httpPort == null || healthPort == null) {
-    const [a, b] = await freePorts(2);
-    httpPort ??= a;
-    healthPort ??= b === httpPort ? a : b;
+  let { httpPort, healthPort, metricsPort } = opts;
+  if (httpPort == null || healthPort == null || metricsPort == null) {
+    const free = (await freePorts(3)).filter((p) => ![httpPort, healthPort, metricsPort].includes(p));
+    httpPort ??= free.shift();
+    healthPort ??= free.shift();
+    metricsPort ??= free.shift();
   }
 
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'waggle-collector-'));
@@ -153,6 +176,10 @@ export async function startCollector(opts = {}) {
     // 127.0.0.1 rather than localhost: Go would pick one family for
     // "localhost" and the free-port probe above was made on IPv4.
     WAGGLE_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
+    // The same address under the name collector-config/honeycomb.yaml reads.
+    WAGGLE_LISTEN: `127.0.0.1:${httpPort}`,
+    WAGGLE_METRICS_HOST: '127.0.0.1',
+    WAGGLE_METRICS_PORT: String(metricsPort),
     WAGGLE_HEALTH_ENDPOINT: `127.0.0.1:${healthPort}`,
     WAGGLE_ALLOWED_ORIGIN: allowedOrigins[0] ?? NO_ORIGIN,
     WAGGLE_ALLOWED_ORIGIN_2: allowedOrigins[1] ?? allowedOrigins[0] ?? NO_ORIGIN,
@@ -162,7 +189,9 @@ export async function startCollector(opts = {}) {
     ...extraEnv,
   };
 
-  const child = spawn(bin, ['--config', config], {
+  const configs = Array.isArray(config) ? config : [config];
+  const [file0, ...args] = opts.command ?? [bin, ...configs.flatMap((c) => ['--config', c])];
+  const child = spawn(file0, args, {
     cwd: dir,
     env,
     stdio: ['ignore', logFd, logFd],
@@ -227,12 +256,23 @@ export async function startCollector(opts = {}) {
     tracesUrl: `http://localhost:${httpPort}/v1/traces`,
     httpPort,
     healthPort,
+    metricsPort,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     file,
     dir,
     logFile,
     pid: child.pid,
     requests: () => parseJsonLines(readText()),
     spans: () => flattenSpans(collector.requests()),
+    /**
+     * The collector's own metrics, from configs that serve them (such as
+     * honeycomb.yaml): { otelcol_receiver_accepted_spans: 12, ... }, each
+     * summed over its label sets.
+     */
+    async metrics() {
+      const res = await fetch(collector.metricsUrl, { signal: AbortSignal.timeout(5000) });
+      return parsePrometheus(await res.text());
+    },
     logTail: (lines = 40) => (finalLog != null ? tailText(finalLog, lines) : tail(logFile, lines)),
 
     async waitForSpans(predicate, timeoutMs = 10_000) {

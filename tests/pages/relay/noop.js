@@ -1,0 +1,1 @@
+// Stands for an app script the page loads.
