@@ -28,6 +28,9 @@ pub const SCOPE: Scope = Scope { name: "waggle-rum", version: env!("CARGO_PKG_VE
 /// Bytes per body for `keepalive` requests, under the browser's 64 KiB.
 const KEEPALIVE_BUDGET: usize = 60_000;
 
+/// Bytes per body otherwise: a quarter of the bundled relay's 4 MiB limit.
+const MAX_BODY: usize = 1_000_000;
+
 /// Queue and transport.
 pub struct Exporter {
     url: String,
@@ -159,10 +162,20 @@ impl Exporter {
         resource
     }
 
-    fn send(&mut self, spans: Vec<SpanData>) {
+    fn send(&mut self, mut spans: Vec<SpanData>) {
         let dropped = self.queue.take_dropped();
-        let body = encode_request(&self.resource_with(dropped), &SCOPE, &spans);
-        self.post(body, false, spans)
+        let resource = self.resource_with(dropped);
+        let body = encode_request(&resource, &SCOPE, &spans);
+        if body.len() <= MAX_BODY || spans.len() <= 1 {
+            return self.post(body, false, spans);
+        }
+        // A Collector refuses a body over its limit with 400, which is not
+        // retried; bodies are kept well under the usual limits instead.
+        for (body, n) in encode_chunks(&resource, &SCOPE, &spans, MAX_BODY) {
+            let rest = spans.split_off(n.min(spans.len()));
+            let chunk = core::mem::replace(&mut spans, rest);
+            self.post(body, false, chunk);
+        }
     }
 
     fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>) {
