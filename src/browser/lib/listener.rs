@@ -1,5 +1,7 @@
 //! Event listeners that remove themselves when dropped.
 
+use std::borrow::Cow;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AddEventListenerOptions, Event, EventTarget};
@@ -8,22 +10,24 @@ use web_sys::{AddEventListenerOptions, Event, EventTarget};
 /// from the target, so `shutdown()` leaves nothing behind.
 pub struct Listener {
     target: EventTarget,
-    kind: &'static str,
+    kind: Cow<'static, str>,
     capture: bool,
     closure: Closure<dyn FnMut(Event)>,
 }
 
 impl Listener {
     /// Listens for `kind` on `target`; `capture` listens in the capture
-    /// phase, which sees events before page handlers can stop them.
-    pub fn new(target: &JsValue, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+    /// phase, which sees events before page handlers can stop them. `kind`
+    /// may be owned, for event names that come from the options.
+    pub fn new(target: &JsValue, kind: impl Into<Cow<'static, str>>, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        let kind = kind.into();
         let target: EventTarget = target.clone().dyn_into().ok()?;
         let closure = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
         let opts = AddEventListenerOptions::new();
         opts.set_capture(capture);
         opts.set_passive(true);
         target
-            .add_event_listener_with_callback_and_add_event_listener_options(kind, closure.as_ref().unchecked_ref(), &opts)
+            .add_event_listener_with_callback_and_add_event_listener_options(&kind, closure.as_ref().unchecked_ref(), &opts)
             .ok()?;
         Some(Listener { target, kind, capture, closure })
     }
@@ -32,7 +36,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.kind,
+            &self.kind,
             self.closure.as_ref().unchecked_ref(),
             self.capture,
         );
