@@ -8,6 +8,7 @@ pub mod limits;
 pub mod otlp;
 pub mod resource;
 pub mod sampling;
+pub mod selector;
 pub mod span;
 pub mod tracecontext;
 pub mod url;
