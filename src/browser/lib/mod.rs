@@ -2,3 +2,4 @@
 
 pub mod js;
 pub mod listener;
+pub mod patch;
