@@ -3,7 +3,11 @@
 pub mod agent;
 pub mod document_load;
 pub mod exporter;
+pub mod interactions;
 pub mod lib;
+pub mod route_change;
+pub mod settle;
+pub mod timers;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
@@ -161,6 +165,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     started.push(Box::new(exporter::PageHide::start()));
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
+    }
+    if inst.interactions {
+        started.push(Box::new(interactions::Interactions::start()));
+    }
+    if inst.route_changes {
+        started.push(Box::new(route_change::RouteChanges::start()));
     }
     agent::with_agent(|a| a.instrumentations = started);
     Ok(())
