@@ -90,3 +90,6 @@ fn ids_from_crypto_are_random() {
     assert_ne!(a, b);
     assert_ne!(a, opentelemetry::trace::TraceId::INVALID);
 }
+
+#[path = "web/ui.rs"]
+mod ui;
