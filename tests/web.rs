@@ -91,5 +91,8 @@ fn ids_from_crypto_are_random() {
     assert_ne!(a, opentelemetry::trace::TraceId::INVALID);
 }
 
+#[path = "web/network.rs"]
+mod network;
+
 #[path = "web/ui.rs"]
 mod ui;

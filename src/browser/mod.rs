@@ -3,11 +3,13 @@
 pub mod agent;
 pub mod document_load;
 pub mod exporter;
+pub mod fetch;
 pub mod interactions;
 pub mod lib;
 pub mod route_change;
 pub mod settle;
 pub mod timers;
+pub mod xhr;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
 use wasm_bindgen::prelude::*;
@@ -166,6 +168,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
     }
+    if inst.fetch {
+        started.push(Box::new(fetch::Fetch::start()));
+    }
+    if inst.xhr {
+        started.push(Box::new(xhr::Xhr::start()));
+    }
     if inst.interactions {
         started.push(Box::new(interactions::Interactions::start()));
     }
@@ -186,6 +194,10 @@ pub fn flush() -> Promise {
 /// Flushes, then removes every listener and hook the agent installed.
 #[wasm_bindgen]
 pub fn shutdown() -> Promise {
+    // Instrumentations go first, while the agent still runs, so what they
+    // hold (requests waiting for their timing) reaches the final flush.
+    let detached = agent::with_agent(|a| std::mem::take(&mut a.instrumentations));
+    drop(detached);
     match agent::take() {
         None => Promise::resolve(&JsValue::UNDEFINED),
         Some(mut a) => {

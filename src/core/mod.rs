@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod config;
 pub mod export;
+pub mod http;
 pub mod ids;
 pub mod limits;
 pub mod otlp;
