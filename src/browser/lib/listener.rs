@@ -20,9 +20,14 @@ impl Listener {
     /// phase, which sees events before page handlers can stop them. `kind`
     /// may be owned, for event names that come from the options.
     pub fn new(target: &JsValue, kind: impl Into<Cow<'static, str>>, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
-        let kind = kind.into();
+        // One copy of the body below for every call site's closure type
+        // would cost kilobytes of wasm.
+        Self::boxed(target, kind.into(), capture, Box::new(f))
+    }
+
+    fn boxed(target: &JsValue, kind: Cow<'static, str>, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
         let target: EventTarget = target.clone().dyn_into().ok()?;
-        let closure = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
+        let closure = Closure::wrap(f);
         let opts = AddEventListenerOptions::new();
         opts.set_capture(capture);
         opts.set_passive(true);
