@@ -57,8 +57,14 @@ pub fn css_selector(steps: &[Step]) -> String {
             break;
         }
     }
-    parts.reverse();
-    parts.join(" > ")
+    let mut out = String::with_capacity(len);
+    for part in parts.iter().rev() {
+        if !out.is_empty() {
+            out.push_str(" > ");
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// Escapes an identifier as `CSS.escape` does, so any id makes a valid
