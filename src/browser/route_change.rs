@@ -8,7 +8,22 @@
 //! for 100 ms, bounded at 5 s). It is a child of the interaction current
 //! when the URL changed (a click on a router link), and is current itself
 //! for the rest of that task, its microtasks and the timers they set, so the
-//! new view's requests made then become its children.
+//! new view's requests made then become its children. Back and forward run
+//! in a task of their own: their route change is a child of the span that
+//! was current when page code called `history.back()`, `forward()` or
+//! `go()` (an in-app Back button), and starts its own trace when the
+//! browser's buttons did it. After a fragment
+//! navigation it stays current until the `hashchange` that follows, a task
+//! later, has been handled, since hash routers load the view then.
+//!
+//! Traversals (back, forward) and fragment navigations are seen through the
+//! Navigation API's `currententrychange` where the browser has it
+//! (Chromium), which comes before `popstate` reaches the router. Without it
+//! the agent's own `popstate` listener may run after the router's (on
+//! `window` listeners run in the order they were added), and requests the
+//! router makes in its listener then are not the route change's children.
+//! A navigation that begins while a route change is still open ends it
+//! (`waggle.end_reason` `superseded`).
 //!
 //! Attributes (no semantic convention exists for page views, hence the
 //! `waggle.` prefix):
@@ -32,14 +47,14 @@ use std::rc::Rc;
 use js_sys::Reflect;
 use opentelemetry::trace::{SpanId, SpanKind};
 
-use super::agent::{with_agent, PageContext};
+use super::agent::{with_agent, PageContext, ParentContext};
 use super::lib::js;
 use super::lib::listener::Listener;
 use super::lib::patch::Patch;
-use super::settle::{acquire, Kind, Tracker};
+use super::settle::{acquire, Kind, Tracker, HOLD_MS};
 
-/// The history hooks and listeners; dropping it restores `pushState` and
-/// `replaceState` and removes the listeners.
+/// The history hooks and listeners; dropping it restores `pushState`,
+/// `replaceState`, `back`, `forward` and `go` and removes the listeners.
 pub struct RouteChanges {
     _patches: Vec<Patch>,
     _listeners: Vec<Listener>,
@@ -55,6 +70,29 @@ struct Last {
     href: String,
     page: Option<PageContext>,
     span: Option<SpanId>,
+    /// The hooked history method running now, if any: the URL change seen
+    /// inside it is that method's.
+    calling: Option<&'static str>,
+    /// A traversal page code asked for (`history.back()`), when, and the
+    /// span current then: the traversal runs in a task of its own, and its
+    /// route change is that span's child.
+    asked: Option<(f64, Option<ParentContext>)>,
+}
+
+/// What told the agent the URL changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Popstate,
+    Hashchange,
+    /// The Navigation API's `currententrychange`, with its navigation type.
+    Entry(Option<Nav>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    Push,
+    Replace,
+    Traverse,
 }
 
 fn href() -> String {
@@ -68,10 +106,18 @@ fn without_fragment(url: &str) -> &str {
 impl RouteChanges {
     /// Hooks the history API and listens for traversals and fragment
     /// changes.
+    ///
+    /// Where the browser has the Navigation API, `currententrychange` tells
+    /// of every same-document URL change right after it happens and before
+    /// `popstate`/`hashchange` go to the page's own listeners, which were
+    /// most likely added before the agent's (listeners on `window` run in
+    /// the order they were added, capture or not). Elsewhere the agent's
+    /// `popstate` listener may run after the router's, whose requests made
+    /// then are not the route change's children.
     pub fn start() -> Self {
         let tracker = acquire();
         let page = with_agent(|a| a.page.clone());
-        let last = Rc::new(RefCell::new(Last { href: href(), page, span: None }));
+        let last = Rc::new(RefCell::new(Last { href: href(), page, ..Last::default() }));
         let history = js::get(&js::global(), "history");
         let mut patches = Vec::new();
         for method in ["pushState", "replaceState"] {
@@ -82,50 +128,111 @@ impl RouteChanges {
                     let redact = a.config.redact_query_params.clone();
                     PageContext::read(|u| crate::core::url::scrub(u, &redact))
                 });
-                let result = Reflect::apply(original, this, args)?;
+                let outer = last.borrow_mut().calling.replace(method);
+                let result = Reflect::apply(original, this, args);
+                last.borrow_mut().calling = outer;
+                let result = result?;
                 let after = href();
-                if after != before {
-                    changed(&last, method, from, after);
+                // Already recorded when currententrychange came first.
+                if after != before && last.borrow().href != after {
+                    changed(&last, method, from, after, false, None);
                 }
                 Ok(result)
             }));
             patches.extend(patch);
         }
-        let mut listeners = Vec::new();
-        for kind in ["popstate", "hashchange"] {
+        for method in ["back", "forward", "go"] {
             let last = last.clone();
-            // Capture on window: at the target, capture listeners run before
-            // the router's own, so its work happens with the span current.
-            let listener = Listener::new(&js::global(), kind, true, move |_| {
-                let now = href();
-                let (same, span) = {
-                    let l = last.borrow();
-                    (l.href == now, l.span)
+            let patch = Patch::install(&history, method, Box::new(move |original, this, args| {
+                let current = with_agent(|a| a.current()).flatten();
+                last.borrow_mut().asked = Some((js::now(), current));
+                Reflect::apply(original, this, args)
+            }));
+            patches.extend(patch);
+        }
+        let mut listeners = Vec::new();
+        let navigation = js::get(&js::global(), "navigation");
+        if navigation.is_object() {
+            let last = last.clone();
+            let listener = Listener::new(&navigation, "currententrychange", false, move |event| {
+                let nav = match js::string(&event, "navigationType").as_deref() {
+                    Some("push") => Some(Nav::Push),
+                    Some("replace") => Some(Nav::Replace),
+                    Some("traverse") => Some(Nav::Traverse),
+                    _ => None,
                 };
-                if same {
-                    // The hashchange after the popstate of one fragment
-                    // navigation: hash routers render now, so the span is
-                    // current again for this task.
-                    if let (Some(id), Some(t)) = (span, super::settle::tracker()) {
-                        t.reenter(id);
-                    }
-                    return;
-                }
-                let (from_href, from) = {
-                    let l = last.borrow();
-                    (l.href.clone(), l.page.clone())
-                };
-                let kind = if without_fragment(&from_href) == without_fragment(&now) { "hashchange" } else { kind };
-                changed(&last, kind, from, now);
+                observed(&last, Seen::Entry(nav));
             });
+            listeners.extend(listener);
+        }
+        for (kind, seen) in [("popstate", Seen::Popstate), ("hashchange", Seen::Hashchange)] {
+            let last = last.clone();
+            let listener = Listener::new(&js::global(), kind, true, move |_| observed(&last, seen));
             listeners.extend(listener);
         }
         RouteChanges { _patches: patches, _listeners: listeners, _tracker: tracker }
     }
 }
 
-/// Records a URL change to `to`; `from` is the page before it.
-fn changed(last: &Rc<RefCell<Last>>, kind: &'static str, from: Option<PageContext>, to: String) {
+/// A URL change reported by an event: recorded unless it already was.
+fn observed(last: &Rc<RefCell<Last>>, seen: Seen) {
+    let now = href();
+    let (same, span, from_href, from, calling) = {
+        let l = last.borrow();
+        (l.href == now, l.span, l.href.clone(), l.page.clone(), l.calling)
+    };
+    if same {
+        if seen == Seen::Hashchange {
+            // A hashchange comes in a task of its own after the URL changed,
+            // and hash routers render then. Held current since the change
+            // (the page's own listeners, added before the agent's, run
+            // first), it is let go after this task; otherwise it is made
+            // current again for the listeners still to come.
+            if let (Some(id), Some(t)) = (span, super::settle::tracker()) {
+                if !t.release(id) {
+                    t.reenter(id);
+                }
+            }
+        }
+        return;
+    }
+    let kind = match (calling, seen) {
+        (Some(method), _) => method,
+        _ if without_fragment(&from_href) == without_fragment(&now) => "hashchange",
+        (None, Seen::Hashchange) => "hashchange",
+        (None, Seen::Entry(Some(Nav::Push))) => "pushState",
+        (None, Seen::Entry(Some(Nav::Replace))) => "replaceState",
+        (None, Seen::Popstate | Seen::Entry(Some(Nav::Traverse) | None)) => "popstate",
+    };
+    let fragment_only = without_fragment(&from_href) == without_fragment(&now);
+    // Back and forward run in a task of their own: whatever is current
+    // then is not what caused them. Their parent is the span that was
+    // current when page code asked for them, if it did (moments ago).
+    let asked = last.borrow_mut().asked.take().filter(|(at, _)| js::now() - at <= HOLD_MS);
+    let traversal = calling.is_none()
+        && match seen {
+            Seen::Entry(nav) => nav == Some(Nav::Traverse),
+            Seen::Popstate => !fragment_only || asked.is_some(),
+            Seen::Hashchange => false,
+        };
+    let parent = traversal.then(|| asked.and_then(|(_, ctx)| ctx));
+    // A fragment navigation announces a hashchange, a task later.
+    let hold = kind == "hashchange" && seen != Seen::Hashchange;
+    changed(last, kind, from, now, hold, parent);
+}
+
+/// Records a URL change to `to`; `from` is the page before it, when it
+/// was read before the change (else the agent's page at the time). The
+/// route change is a child of `parent` when given, else of the current
+/// span.
+fn changed(
+    last: &Rc<RefCell<Last>>,
+    kind: &'static str,
+    from: Option<PageContext>,
+    to: String,
+    hold: bool,
+    parent: Option<Option<ParentContext>>,
+) {
     let Some(tracker) = super::settle::tracker() else { return };
     // The view being left keeps its own page.* on its route change.
     tracker.supersede_route_changes();
@@ -133,7 +240,7 @@ fn changed(last: &Rc<RefCell<Last>>, kind: &'static str, from: Option<PageContex
         let from = from.unwrap_or_else(|| a.page.clone());
         a.refresh_page();
         last.borrow_mut().page = Some(a.page.clone());
-        let parent = a.current();
+        let parent = parent.unwrap_or_else(|| a.current());
         let now = a.now_ns();
         let mut span = a.start_span("routeChange", SpanKind::Internal, parent.as_ref(), now);
         a.attr(&mut span, "waggle.navigation.type", kind);
@@ -148,7 +255,9 @@ fn changed(last: &Rc<RefCell<Last>>, kind: &'static str, from: Option<PageContex
     l.href = to;
     l.span = span.as_ref().map(|s| s.span_id);
     drop(l);
-    if let Some(span) = span {
-        tracker.open(span, Kind::RouteChange);
+    match span {
+        Some(span) if hold => tracker.open_held(span, Kind::RouteChange),
+        Some(span) => tracker.open(span, Kind::RouteChange),
+        None => {}
     }
 }

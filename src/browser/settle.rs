@@ -2,27 +2,34 @@
 //! changes.
 //!
 //! A tracked span is *current* (requests become its children) from the
-//! moment it starts until a task queued at that moment runs: that covers the
-//! rest of the event dispatch (or `pushState` caller) and every promise
-//! callback it chains without waiting on the network, because the browser
-//! drains the microtask queue before it runs the next task. Timers it sets
-//! carry it further (see `timers.rs`).
+//! moment it starts until a task the agent queues at that moment runs: that
+//! covers the rest of the event dispatch (or the `pushState` caller), the
+//! default action that follows it (a link's fragment navigation, a form's
+//! `submit`), and every promise callback chained without waiting on the
+//! network, because the browser drains the microtask queue before it runs
+//! another task. Timers it sets carry it further (see `timers.rs`). The
+//! exit task is queued with `scheduler.postTask` at `user-blocking`
+//! priority where the browser has it, `setTimeout(0)` elsewhere; a task of
+//! some other origin that the browser runs first (rare: a network callback,
+//! a timer already due) also sees the span current.
 //!
 //! It *ends* when the page has been quiet for [`QUIET_MS`]: no fetch or XHR
 //! under way (`Agent::pending_requests`, polled every [`POLL_MS`]), no DOM
 //! mutation, no resource finishing loading, no timer it set still due, no
-//! tracked child still open, and no long task (a poll that runs late means
-//! the main thread was busy). Its end time is the last of those
-//! activities, not the moment the quiet window ran out, so a click that
-//! changes nothing lasts as long as its handlers ran. A bound (
-//! [`INTERACTION_MAX_MS`], [`ROUTE_CHANGE_MAX_MS`]) ends spans on pages
-//! that never go quiet (animations written as DOM updates, long polling).
+//! tracked child still open, and no gap in the watching (a poll that runs
+//! late means the main thread was busy or starved, and the window starts
+//! over). Its end time is the last of those activities, not the moment the
+//! quiet window ran out, so a click that changes nothing lasts as long as
+//! its handlers ran. A bound ([`INTERACTION_MAX_MS`],
+//! [`ROUTE_CHANGE_MAX_MS`]) ends spans on pages that never go quiet
+//! (animations written as DOM updates, long polling).
 //!
-//! The signals are page-wide: a request started by something else (a poller)
-//! keeps every open span open too, up to its bound. `waggle.end_reason`
-//! says why each span ended: `settled`, `timeout`, `superseded` (a newer
-//! route change began), or `hidden` (the page was hidden or unloaded, as
-//! when a clicked link leads to another document).
+//! The signals are page-wide: a request started by something else (a
+//! poller) keeps every open span open too, up to its bound.
+//! `waggle.end_reason` says why each span ended: `settled`, `timeout`,
+//! `superseded` (a newer route change began), `hidden` (the page was hidden
+//! or unloaded, as when a clicked link leads to another document), or
+//! `shutdown`.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -47,7 +54,11 @@ pub const INTERACTION_MAX_MS: f64 = 10_000.0;
 pub const ROUTE_CHANGE_MAX_MS: f64 = 5_000.0;
 /// How often requests under way are looked at while a span is open, in ms.
 pub const POLL_MS: f64 = 16.0;
-/// A poll this much later than asked for counts as activity, in ms.
+/// Longest a span is held current waiting for the event that releases
+/// it, in ms.
+pub const HOLD_MS: f64 = 1_000.0;
+/// A poll this much later than asked for starts the quiet window over, in
+/// ms.
 const LATE_MS: f64 = 50.0;
 
 /// What a tracked span stands for.
@@ -63,9 +74,15 @@ struct Open {
     span: SpanData,
     kind: Kind,
     start_ms: f64,
+    /// The span's end, should it end now.
     last_activity_ms: f64,
+    /// Since when the page is known to have been quiet: activity moves it,
+    /// and so does a stretch the agent could not watch.
+    quiet_since_ms: f64,
     busy_until_ms: f64,
     deadline_ms: f64,
+    /// Current until released, rather than until its task is over.
+    held: bool,
 }
 
 #[derive(Default)]
@@ -83,10 +100,12 @@ struct State {
 pub struct Tracker {
     state: RefCell<State>,
     set_timeout: JsValue,
+    scheduler: JsValue,
+    post_task: JsValue,
     mutations: JsValue,
     resources: JsValue,
-    _on_mutation: Option<Closure<dyn FnMut(JsValue)>>,
-    _on_resource: Option<Closure<dyn FnMut(JsValue)>>,
+    _on_mutation: Closure<dyn FnMut(JsValue)>,
+    _on_resource: Closure<dyn FnMut(JsValue)>,
     _timers: Option<FollowTimers>,
     _hidden: Vec<Listener>,
 }
@@ -120,6 +139,8 @@ impl Tracker {
         // Captured before the hook goes in: the agent's own timers must not
         // count as work the page scheduled.
         let set_timeout = js::get(&js::global(), "setTimeout");
+        let scheduler = js::get(&js::global(), "scheduler");
+        let post_task = js::get(&scheduler, "postTask");
         let on_mutation = Closure::wrap(Box::new(|_records: JsValue| {
             // The text of <title> changes with the view; keep page.title fresh.
             with_agent(|a| a.refresh_page());
@@ -176,10 +197,12 @@ impl Tracker {
         Tracker {
             state: RefCell::new(State::default()),
             set_timeout,
+            scheduler,
+            post_task,
             mutations,
             resources,
-            _on_mutation: Some(on_mutation),
-            _on_resource: Some(on_resource),
+            _on_mutation: on_mutation,
+            _on_resource: on_resource,
             _timers: FollowTimers::start(),
             _hidden: hidden,
         }
@@ -187,10 +210,13 @@ impl Tracker {
 
     /// Runs `f` after `ms` with the page's original `setTimeout`, so the
     /// hook never mistakes the agent's timers for the page's.
-    pub fn later(&self, ms: f64, f: impl FnOnce() + 'static) {
-        let cb = Closure::once_into_js(f);
+    pub fn later(&self, ms: f64, f: Box<dyn FnOnce()>) {
+        self.timeout(&Closure::once_into_js(f), ms);
+    }
+
+    fn timeout(&self, callback: &JsValue, ms: f64) {
         if let Some(st) = self.set_timeout.dyn_ref::<Function>() {
-            let _ = Reflect::apply(st, &js::global(), &Array::of2(&cb, &JsValue::from_f64(ms)));
+            let _ = Reflect::apply(st, &js::global(), &Array::of2(callback, &JsValue::from_f64(ms)));
         }
     }
 
@@ -198,8 +224,43 @@ impl Tracker {
     /// (and the microtasks it queued) is over, and ends once the page
     /// settles. A new route change ends one still open.
     pub fn open(&self, span: SpanData, kind: Kind) {
-        let now = js::now();
         let id = span.span_id;
+        self.track(span, kind, false);
+        self.exit_after_task(id);
+    }
+
+    /// Like [`Tracker::open`], but the span stays current until
+    /// [`Tracker::release`] (at most [`HOLD_MS`]): a fragment navigation's
+    /// route change is current until the `hashchange` it announced, a task
+    /// later, has been handled.
+    pub fn open_held(&self, span: SpanData, kind: Kind) {
+        let id = span.span_id;
+        self.track(span, kind, true);
+        self.later(
+            HOLD_MS,
+            Box::new(move || {
+                if let Some(t) = tracker() {
+                    t.release(id);
+                }
+            }),
+        );
+    }
+
+    /// Ends what [`Tracker::open_held`] began, once the running task is
+    /// over; false if the span was not held.
+    pub fn release(&self, span_id: SpanId) -> bool {
+        let held = {
+            let Ok(mut st) = self.state.try_borrow_mut() else { return false };
+            st.open.iter_mut().find(|o| o.span.span_id == span_id).is_some_and(|o| std::mem::take(&mut o.held))
+        };
+        if held {
+            self.exit_after_task(span_id);
+        }
+        held
+    }
+
+    fn track(&self, span: SpanData, kind: Kind, held: bool) {
+        let now = js::now();
         with_agent(|a| a.enter(&span));
         let max = match kind {
             Kind::Interaction => INTERACTION_MAX_MS,
@@ -210,10 +271,11 @@ impl Tracker {
             kind,
             start_ms: now,
             last_activity_ms: now,
+            quiet_since_ms: now,
             busy_until_ms: now,
             deadline_ms: now + max,
+            held,
         });
-        self.exit_after_task(id);
         self.watch();
     }
 
@@ -243,21 +305,8 @@ impl Tracker {
         true
     }
 
-    /// The open route change whose `page.url` is `url`, if any.
-    pub fn open_route_change(&self, url: &str) -> Option<SpanId> {
-        let st = self.state.try_borrow().ok()?;
-        st.open
-            .iter()
-            .rev()
-            .find(|o| {
-                o.kind == Kind::RouteChange
-                    && matches!(o.span.attribute("page.url"), Some(opentelemetry::Value::String(s)) if s.as_str() == url)
-            })
-            .map(|o| o.span.span_id)
-    }
-
-    /// The context of an open span, for a timer it set.
-    pub fn context(&self, span_id: SpanId) -> Option<ParentContext> {
+    /// The context of an open span.
+    fn context(&self, span_id: SpanId) -> Option<ParentContext> {
         let st = self.state.try_borrow().ok()?;
         st.open.iter().find(|o| o.span.span_id == span_id).map(|o| context_of(&o.span))
     }
@@ -284,8 +333,7 @@ impl Tracker {
         let Ok(mut st) = self.state.try_borrow_mut() else { return };
         let Some(i) = st.open.iter().position(|o| o.span.span_id == span_id) else { return };
         for j in lineage(&st.open, i) {
-            let o = &mut st.open[j];
-            o.last_activity_ms = o.last_activity_ms.max(at_ms);
+            st.open[j].saw(at_ms);
         }
     }
 
@@ -293,20 +341,35 @@ impl Tracker {
         let Ok(mut st) = self.state.try_borrow_mut() else { return };
         for o in st.open.iter_mut() {
             if at_ms >= o.start_ms {
-                o.last_activity_ms = o.last_activity_ms.max(at_ms);
+                o.saw(at_ms);
             }
         }
     }
 
     /// Takes the span out of the current context once the running task,
     /// and every microtask it queued, is over.
+    ///
+    /// Until then any other task that runs sees the span current, so the
+    /// exit should come as early as it can: `scheduler.postTask` at
+    /// `user-blocking` priority is queued ahead of normal tasks (timers,
+    /// most network callbacks) where the browser has it; elsewhere
+    /// `setTimeout(0)`.
     fn exit_after_task(&self, span_id: SpanId) {
-        self.later(0.0, move || {
+        let exit: Box<dyn FnOnce()> = Box::new(move || {
             with_agent(|a| a.exit(span_id));
             if let Some(t) = tracker() {
                 t.activity(span_id, js::now());
             }
         });
+        let exit = Closure::once_into_js(exit);
+        if let Some(post) = self.post_task.dyn_ref::<Function>() {
+            let opts = js_sys::Object::new();
+            js::set(&opts, "priority", &"user-blocking".into());
+            if Reflect::apply(post, &self.scheduler, &Array::of2(&exit, &opts)).is_ok() {
+                return;
+            }
+        }
+        self.timeout(&exit, 0.0);
     }
 
     fn watch(&self) {
@@ -315,7 +378,7 @@ impl Tracker {
             if !st.tick_scheduled {
                 st.tick_scheduled = true;
                 st.tick_due_ms = js::now() + POLL_MS;
-                self.later(POLL_MS, tick);
+                self.later(POLL_MS, Box::new(tick));
             }
             if st.watching {
                 return;
@@ -346,10 +409,12 @@ impl Tracker {
             let mut st = self.state.borrow_mut();
             st.tick_scheduled = false;
             // A tick that runs late means the main thread was busy (a long
-            // task, a starved renderer): that is not a quiet page.
+            // task) or the renderer got no time: nothing could be watched
+            // meanwhile, so the quiet window starts over. The end stays at
+            // the last activity actually seen.
             if now - st.tick_due_ms > LATE_MS {
                 for o in st.open.iter_mut() {
-                    o.last_activity_ms = o.last_activity_ms.max(now);
+                    o.quiet_since_ms = o.quiet_since_ms.max(now);
                 }
             }
             // A request that ended since the last look ended at most
@@ -357,7 +422,7 @@ impl Tracker {
             // after its requests' ends.
             if pending > 0 || st.requests_seen {
                 for o in st.open.iter_mut() {
-                    o.last_activity_ms = o.last_activity_ms.max(now);
+                    o.saw(now);
                 }
             }
             st.requests_seen = pending > 0;
@@ -369,7 +434,7 @@ impl Tracker {
                 let due = open.iter().position(|o| {
                     let has_child = open.iter().any(|c| c.span.parent_span_id == Some(o.span.span_id));
                     now >= o.deadline_ms
-                        || (!has_child && pending == 0 && now >= o.busy_until_ms && now - o.last_activity_ms >= QUIET_MS)
+                        || (!has_child && pending == 0 && now >= o.busy_until_ms && now - o.quiet_since_ms >= QUIET_MS)
                 });
                 due.map(|i| st.open.remove(i))
             };
@@ -384,7 +449,7 @@ impl Tracker {
                 st.tick_scheduled = true;
                 st.tick_due_ms = now + POLL_MS;
                 drop(st);
-                self.later(POLL_MS, tick);
+                self.later(POLL_MS, Box::new(tick));
             }
         } else {
             self.unwatch();
@@ -420,6 +485,13 @@ impl Tracker {
     }
 }
 
+impl Open {
+    fn saw(&mut self, at_ms: f64) {
+        self.last_activity_ms = self.last_activity_ms.max(at_ms);
+        self.quiet_since_ms = self.quiet_since_ms.max(at_ms);
+    }
+}
+
 /// `open[i]` and the open spans it descends from.
 fn lineage(open: &[Open], i: usize) -> Vec<usize> {
     let mut out = vec![i];
@@ -444,9 +516,8 @@ fn tick() {
 
 impl Drop for Tracker {
     fn drop(&mut self) {
-        // Spans still open are dropped with the agent: shutdown() has
-        // already taken it, so there is nowhere to send them.
-        js::call(&self.mutations, "disconnect", &[]);
-        js::call(&self.resources, "disconnect", &[]);
+        // shutdown() detaches the instrumentations while the agent still
+        // runs, so spans still open go out with its final flush.
+        self.finish_all("shutdown");
     }
 }
