@@ -159,6 +159,47 @@ test('work a click handler schedules runs with the click current: sync, promise 
   await app.page.close();
 });
 
+const request = (spans, c) => spans.find((s) => s.kind === 3 && s.attrs['url.full']?.endsWith(`/api/data?case=${c}`));
+
+test('requests a click handler starts are its children: now, in a promise callback, in a timer, by XHR', async () => {
+  const app = await openApp();
+  const cases = [['sync', 'sync'], ['micro', 'micro'], ['timer', 'timer'], ['xhr', 'xhr']];
+  for (const [id] of cases) await app.page.click(`#${id}`);
+  const spans = await app.waitFor((s) => cases.every(([id, c]) => clickOn(s, id) && request(s, c)));
+  for (const [id, c] of cases) {
+    const click = clickOn(spans, id);
+    const req = request(spans, c);
+    assert.equal(req.name, 'GET');
+    assert.equal(req.parentSpanId, click.spanId, `${id}: the request is the click's child\n${app.context()}`);
+    assert.equal(req.traceId, click.traceId, id);
+    // The click lasts until its request is done.
+    assert.ok(BigInt(click.endTimeUnixNano) >= BigInt(req.endTimeUnixNano), `${id}: click ends after its request`);
+    assert.equal(click.attrs['waggle.end_reason'], 'settled', id);
+  }
+  await app.page.close();
+});
+
+test('a request started after an awaited response is not the click\'s child (documented limit)', async () => {
+  const app = await openApp();
+  await app.page.click('#after-await');
+  const spans = await app.waitFor((s) => clickOn(s, 'after-await') && request(s, 'first') && request(s, 'after'));
+  const click = clickOn(spans, 'after-await');
+  assert.equal(request(spans, 'first').parentSpanId, click.spanId, 'the request made in the handler is followed');
+  const after = request(spans, 'after');
+  assert.equal(after.parentSpanId ?? '', '', 'the one made when the response came back starts its own trace');
+  assert.notEqual(after.traceId, click.traceId);
+  await app.page.close();
+});
+
+test('a request made while handling a submit is the submit\'s child', async () => {
+  const app = await openApp();
+  await app.page.click('#send');
+  const spans = await app.waitFor((s) => s.some((x) => x.name === 'submit') && request(s, 'search'));
+  const submit = spans.find((s) => s.name === 'submit');
+  assert.equal(request(spans, 'search').parentSpanId, submit.spanId);
+  await app.page.close();
+});
+
 test('a click made by a handler is a child of the click being handled', async () => {
   const app = await openApp();
   await app.page.click('#outer');
@@ -206,15 +247,19 @@ test('shutdown() puts history.pushState, replaceState and setTimeout back', asyn
     history.pushState !== before.pushState,
     history.replaceState !== before.replaceState,
     window.setTimeout !== before.setTimeout,
+    history.back !== before.back,
   ]);
-  assert.deepEqual(patched, [true, true, true], 'hooked while the agent runs');
+  assert.deepEqual(patched, [true, true, true, true], 'hooked while the agent runs');
   await page.evaluate(() => window.waggle.shutdown());
   const restored = await page.evaluate(() => [
     history.pushState === before.pushState,
     history.replaceState === before.replaceState,
     window.setTimeout === before.setTimeout,
+    history.back === before.back,
+    history.forward === before.forward,
+    history.go === before.go,
   ]);
-  assert.deepEqual(restored, [true, true, true]);
+  assert.deepEqual(restored, [true, true, true, true, true, true]);
   // The page still works: a click handler pushes state and sets timers.
   await page.click('#push-timer');
   await page.waitForFunction(() => location.hash === '#timer');

@@ -79,6 +79,7 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
   await page.click('#nav-product');
   await settled(2);
   await page.click('#buy');
+  // The browser's Back button, right after a click: not the click's doing.
   await page.goBack();
   await settled(3);
   await page.click('#buy');
@@ -148,6 +149,13 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
     assert.ok(end(r) >= ns(origin + render.us), `${p}: ends after the render`);
     assert.ok(end(r) - ns(origin + render.us) < 100_000_000n, `${p}: ends at the render, ${(end(r) - ns(origin + render.us)) / 1000n} µs after it`);
     assert.equal(r.attrs['page.title'], pageTitle, `${p}: the title the view set`);
+    // The view's data request: a child of the route change, which ends
+    // after it.
+    const client = [...spans].sort(byStart).find((s) => s.kind === 3 && s.attrs['url.full'].endsWith(`/api/view?path=${encodeURIComponent(p)}`) && start(s) >= start(r));
+    assert.ok(client, `CLIENT span for ${p}`);
+    assert.equal(client.parentSpanId, r.spanId, `${p}: the view's request is the route change's child${ctx}`);
+    assert.equal(client.traceId, r.traceId);
+    assert.ok(end(r) >= end(client), `${p}: ends after its data request`);
   }
 
   // Spans after a navigation carry the page it led to; a click carries the
@@ -161,6 +169,26 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
   assert.equal(buyBack.attrs['page.route'], '/products', 'after back');
   assert.equal(buyBack.attrs['page.title'], title('/products'));
   assert.deepEqual(app.pageErrors.map(String), []);
+  await page.close();
+});
+
+test('an in-app Back button is the parent of the traversal it asks for', async () => {
+  const app = await openApp();
+  const { page } = app;
+  await page.click('#nav-products');
+  await page.click('#nav-product');
+  await app.rendered(3);
+  await page.click('#back');
+  await app.rendered(4);
+  const spans = await app.waitFor((s) => s.some((x) => x.name === 'routeChange' && x.attrs['waggle.navigation.type'] === 'popstate'));
+  const back = spans.find((s) => s.name === 'routeChange' && s.attrs['waggle.navigation.type'] === 'popstate');
+  const click = spans.find((s) => s.name === 'click' && s.attrs['waggle.target.id'] === 'back');
+  assert.ok(click, app.context());
+  assert.equal(back.parentSpanId, click.spanId);
+  assert.equal(back.attrs['waggle.route.from'], '/products/42');
+  assert.equal(back.attrs['waggle.route.to'], '/products');
+  const client = spans.find((s) => s.kind === 3 && s.parentSpanId === back.spanId);
+  assert.ok(client?.attrs['url.full'].endsWith('/api/view?path=%2Fproducts'), 'the view it went back to loads as its child');
   await page.close();
 });
 

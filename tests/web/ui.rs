@@ -34,18 +34,25 @@ fn history() -> JsValue {
     js::get(&js::global(), "history")
 }
 
+/// The functions the agent hooks, as they are now.
+fn hooked() -> Vec<JsValue> {
+    let mut out: Vec<JsValue> = ["pushState", "replaceState", "back", "forward", "go"].iter().map(|m| js::get(&history(), m)).collect();
+    out.push(js::get(&js::global(), "setTimeout"));
+    out
+}
+
 #[wasm_bindgen_test]
 async fn shutdown_puts_history_and_set_timeout_back() {
-    let before = [js::get(&history(), "pushState"), js::get(&history(), "replaceState"), js::get(&js::global(), "setTimeout")];
+    let before = hooked();
     init(options()).unwrap();
-    let during = [js::get(&history(), "pushState"), js::get(&history(), "replaceState"), js::get(&js::global(), "setTimeout")];
+    let during = hooked();
     for (b, d) in before.iter().zip(&during) {
         assert_ne!(b, d, "hooked while the agent runs");
         assert_eq!(js::string(b, "name"), js::string(d, "name"));
+        assert_eq!(js::num(b, "length"), js::num(d, "length"));
     }
     JsFuture::from(shutdown()).await.unwrap();
-    let after = [js::get(&history(), "pushState"), js::get(&history(), "replaceState"), js::get(&js::global(), "setTimeout")];
-    assert_eq!(before, after);
+    assert_eq!(before, hooked());
 }
 
 #[wasm_bindgen_test]

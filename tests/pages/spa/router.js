@@ -28,20 +28,7 @@ for (const a of document.querySelectorAll('nav a[href^="/"]')) {
 }
 
 addEventListener('popstate', () => {
-  if (location.pathname !== current) // A view with a clock that redraws every 20 ms, never letting the page
-// settle.
-document.getElementById('busy').addEventListener('click', () => {
-  history.pushState({}, '', '/products' + location.search);
-  const clock = document.createElement('p');
-  document.body.append(clock);
-  const started = performance.now();
-  const timer = setInterval(() => {
-    clock.textContent = String(Math.round(performance.now() - started));
-    if (performance.now() - started > 7000) clearInterval(timer);
-  }, 20);
-});
-
-render(location.pathname);
+  if (location.pathname !== current) render(location.pathname);
 });
 
 // Hash changes load the section's data too, the way hash routers do.
@@ -51,6 +38,8 @@ addEventListener('hashchange', () => {
     window.renders.push({ path: location.hash, at: performance.now(), origin: performance.timeOrigin });
   });
 });
+
+document.getElementById('back').addEventListener('click', () => history.back());
 
 document.getElementById('buy').addEventListener('click', () => {
   fetch('/api/view?path=buy');
