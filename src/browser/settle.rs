@@ -15,10 +15,10 @@
 //!
 //! It *ends* when the page has been quiet for [`QUIET_MS`]: no fetch or XHR
 //! under way (`Agent::pending_requests`, polled every [`POLL_MS`]), no DOM
-//! mutation, no resource finishing loading, no timer it set still due, no
-//! tracked child still open, and no gap in the watching (a poll that runs
-//! late means the main thread was busy or starved, and the window starts
-//! over). Its end time is the last of those activities, not the moment the
+//! mutation, no resource finishing loading, no timer it set (due within
+//! [`TIMER_WAIT_MS`]) still to fire, no tracked child still open, and no
+//! gap in the watching (a poll that runs late means the main thread was
+//! busy or starved, and the window starts over). Its end time is the last of those activities, not the moment the
 //! quiet window ran out, so a click that changes nothing lasts as long as
 //! its handlers ran. A bound ([`INTERACTION_MAX_MS`],
 //! [`ROUTE_CHANGE_MAX_MS`]) ends spans on pages that never go quiet
@@ -54,6 +54,9 @@ pub const INTERACTION_MAX_MS: f64 = 10_000.0;
 pub const ROUTE_CHANGE_MAX_MS: f64 = 5_000.0;
 /// How often requests under way are looked at while a span is open, in ms.
 pub const POLL_MS: f64 = 16.0;
+/// Longest delay of a timer a span waits for, in ms; a later timer still
+/// runs with the span current if it is open by then.
+pub const TIMER_WAIT_MS: f64 = 1_000.0;
 /// Longest a span is held current waiting for the event that releases
 /// it, in ms.
 pub const HOLD_MS: f64 = 1_000.0;
@@ -312,13 +315,18 @@ impl Tracker {
     }
 
     /// Records a timer the span's work set, due at `due_ms`: the span stays
-    /// open until then. False (and nothing recorded) if the span is no
-    /// longer open or the timer is due after the span's bound.
+    /// open until then if that is within [`TIMER_WAIT_MS`] (a toast hidden
+    /// after 5 s is not part of the click). False (and nothing recorded) if
+    /// the span is no longer open or the timer is due after the span's
+    /// bound.
     pub fn note_timer(&self, span_id: SpanId, due_ms: f64) -> bool {
         let Ok(mut st) = self.state.try_borrow_mut() else { return false };
         let Some(i) = st.open.iter().position(|o| o.span.span_id == span_id) else { return false };
         if due_ms > st.open[i].deadline_ms {
             return false;
+        }
+        if due_ms - js::now() > TIMER_WAIT_MS {
+            return true;
         }
         for j in lineage(&st.open, i) {
             let o = &mut st.open[j];

@@ -5,7 +5,9 @@
 //!
 //! Followed: timers set while a tracked span is current and still open,
 //! due before the span's bound; timers set from such a timer's callback, in
-//! turn. Not followed: `setInterval`, `requestAnimationFrame`,
+//! turn. A timer due within a second keeps the span open until it fires; a
+//! later one runs with the span current only if the span is still open
+//! then (something else kept it open). Not followed: `setInterval`, `requestAnimationFrame`,
 //! `requestIdleCallback`, `queueMicrotask` from outside the span's task,
 //! `MessageChannel`, event listeners that fire later, and anything after
 //! awaiting a request, a dynamic `import()` or any other promise the

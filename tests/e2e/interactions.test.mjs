@@ -200,6 +200,16 @@ test('a request made while handling a submit is the submit\'s child', async () =
   await app.page.close();
 });
 
+test('a long timer (a toast hidden after 3 s) does not keep the click open', async () => {
+  const app = await openApp();
+  await app.page.click('#toast');
+  const click = clickOn(await app.waitFor((s) => clickOn(s, 'toast')), 'toast');
+  assert.equal(click.attrs['waggle.end_reason'], 'settled');
+  const ms = Number(BigInt(click.endTimeUnixNano) - BigInt(click.startTimeUnixNano)) / 1e6;
+  assert.ok(ms < 1000, `lasted ${ms} ms`);
+  await app.page.close();
+});
+
 test('a click made by a handler is a child of the click being handled', async () => {
   const app = await openApp();
   await app.page.click('#outer');

@@ -41,6 +41,10 @@ on('push-await', async () => {
   await data('probe');
   push('#await');
 });
+on('toast', () => {
+  $('out').textContent = 'Saved';
+  setTimeout(() => { $('out').textContent = ''; }, 3000);
+});
 on('outer', () => { setTimeout(() => $('inner').click(), 10); });
 
 // What setTimeout does for the page while a click is current: the same as
