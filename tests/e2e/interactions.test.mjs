@@ -210,6 +210,17 @@ test('a long timer (a toast hidden after 3 s) does not keep the click open', asy
   await app.page.close();
 });
 
+test('a click on a link to another document is sent as the page goes away', async () => {
+  const app = await openApp();
+  await app.page.click('#away');
+  await app.page.waitForURL(/document-load/);
+  const click = clickOn(await app.waitFor((s) => clickOn(s, 'away')), 'away');
+  assert.equal(click.attrs['waggle.end_reason'], 'hidden');
+  assert.equal(click.attrs['waggle.target.tag'], 'a');
+  assert.equal(click.attrs['page.route'], '/pages/interactions/index.html');
+  await app.page.close();
+});
+
 test('a click made by a handler is a child of the click being handled', async () => {
   const app = await openApp();
   await app.page.click('#outer');
