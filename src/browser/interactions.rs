@@ -51,7 +51,9 @@ impl Interactions {
         let mut listeners = Vec::new();
         for kind in events {
             let listener = Listener::new(&js::global(), kind, true, |event| on_event(event.as_ref()));
-            listeners.extend(listener);
+            if let Some(l) = listener {
+                listeners.push(l);
+            }
         }
         Interactions { _listeners: listeners, _tracker: tracker }
     }

@@ -139,7 +139,9 @@ impl RouteChanges {
                 }
                 Ok(result)
             }));
-            patches.extend(patch);
+            if let Some(p) = patch {
+                patches.push(p);
+            }
         }
         for method in ["back", "forward", "go"] {
             let last = last.clone();
@@ -148,7 +150,9 @@ impl RouteChanges {
                 last.borrow_mut().asked = Some((js::now(), current));
                 Reflect::apply(original, this, args)
             }));
-            patches.extend(patch);
+            if let Some(p) = patch {
+                patches.push(p);
+            }
         }
         let mut listeners = Vec::new();
         let navigation = js::get(&js::global(), "navigation");
@@ -163,12 +167,16 @@ impl RouteChanges {
                 };
                 observed(&last, Seen::Entry(nav));
             });
-            listeners.extend(listener);
+            if let Some(l) = listener {
+                listeners.push(l);
+            }
         }
         for (kind, seen) in [("popstate", Seen::Popstate), ("hashchange", Seen::Hashchange)] {
             let last = last.clone();
             let listener = Listener::new(&js::global(), kind, true, move |_| observed(&last, seen));
-            listeners.extend(listener);
+            if let Some(l) = listener {
+                listeners.push(l);
+            }
         }
         RouteChanges { _patches: patches, _listeners: listeners, _tracker: tracker }
     }

@@ -184,19 +184,18 @@ impl Tracker {
                 }
             }
         };
-        // Capture listeners on window run before the exporter's own
-        // visibilitychange and pagehide flushes, so these spans go with them.
-        let hidden = [
-            Listener::new(&window, "visibilitychange", true, hidden),
-            Listener::new(&window, "pagehide", true, |_| {
-                if let Some(t) = tracker() {
-                    t.finish_all("hidden");
-                }
-            }),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        // visibilitychange is fired at the document: a capture listener on
+        // window runs before the exporter's flush there, so these spans go
+        // with it. On window itself listeners run in the order they were
+        // added, so spans ended at pagehide (where visibilitychange did not
+        // come first) may miss the exporter's last flush.
+        let mut hidden_listeners = Vec::with_capacity(2);
+        hidden_listeners.extend(Listener::new(&window, "visibilitychange", true, hidden));
+        hidden_listeners.extend(Listener::new(&window, "pagehide", true, |_| {
+            if let Some(t) = tracker() {
+                t.finish_all("hidden");
+            }
+        }));
         Tracker {
             state: RefCell::new(State::default()),
             set_timeout,
@@ -207,7 +206,7 @@ impl Tracker {
             _on_mutation: on_mutation,
             _on_resource: on_resource,
             _timers: FollowTimers::start(),
-            _hidden: hidden,
+            _hidden: hidden_listeners,
         }
     }
 
