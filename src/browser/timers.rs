@@ -4,15 +4,19 @@
 //! span's children, and the span stays open until the timer has fired.
 //!
 //! Followed: timers set while a tracked span is current and still open,
-//! due before the span's bound; timers set from such a timer's callback, in
-//! turn. A timer due within a second keeps the span open until it fires; a
-//! later one runs with the span current only if the span is still open
-//! then (something else kept it open). Not followed: `setInterval`, `requestAnimationFrame`,
-//! `requestIdleCallback`, `queueMicrotask` from outside the span's task,
-//! `MessageChannel`, event listeners that fire later, and anything after
-//! awaiting a request, a dynamic `import()` or any other promise the
-//! network settles; timers set with a string of code. Zone.js can follow
-//! those by patching every async API; the agent stays out of the rest.
+//! due before the span's bound, and timers set from such a timer's
+//! callback in turn. A timer due within a second keeps the span open until
+//! it fires; a later one runs with the span current only if the span is
+//! still open then (something else kept it open).
+//!
+//! Not followed: `setInterval`, `requestAnimationFrame`,
+//! `requestIdleCallback`, `MessageChannel` and `postMessage`, listeners
+//! that fire later (an image's `load`, a WebSocket message), timers set
+//! with a string of code, and code that runs once a request, a dynamic
+//! `import()` or any other promise settled by something outside the page's
+//! code has settled (what follows `await fetch(...)`). Zone.js reaches
+//! some of those by patching every async API, at a cost in size and with
+//! gaps across native `async`/`await`; the agent does not try.
 //!
 //! The page sees the same `setTimeout`: same return value (the id
 //! `clearTimeout` takes), same delay, extra arguments passed to the callback,
