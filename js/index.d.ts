@@ -40,6 +40,16 @@ export interface WaggleOptions {
     fetch?: boolean;
     /** `XMLHttpRequest` calls. @default true */
     xhr?: boolean;
+    /** Clicks and the other `interactionEvents`. @default true */
+    interactions?: boolean;
+    /** SPA route changes. @default true */
+    routeChanges?: boolean;
+    /** LCP, CLS, INP, FCP, TTFB. @default true */
+    webVitals?: boolean;
+    /** Uncaught errors, unhandled rejections, resource load failures. @default true */
+    errors?: boolean;
+    /** `console.error` calls as exception spans. @default false */
+    consoleErrors?: boolean;
   };
   /** Export batching. */
   batch?: {
@@ -50,6 +60,19 @@ export interface WaggleOptions {
     /** Spans held while requests are pending; beyond it the oldest go and are counted. @default 20000 */
     maxQueueSize?: number;
   };
+  /** DOM events recorded as interaction spans. @default ['click'] */
+  interactionEvents?: string[];
+  /** Session lifetime. A session is shared by the origin's tabs and survives reloads. */
+  session?: {
+    /** Minutes without user activity after which a new session begins. @default 15 */
+    inactivityMinutes?: number;
+    /** Minutes after which a session ends however active. @default 240 */
+    maxMinutes?: number;
+    /** Keep the session in localStorage (all tabs, across reloads); false keeps it per tab in sessionStorage. @default true */
+    persist?: boolean;
+  };
+  /** `'trace'` samples each trace; `'session'` keeps or drops a session's traces whole. @default 'trace' */
+  sampleBy?: 'trace' | 'session';
   /** Logs each export to the console. @default false */
   debug?: boolean;
   /** Where to load the agent's `.wasm` from, when a bundler moves it. @default next to this module */
@@ -76,3 +99,62 @@ export function flush(): Promise<void>;
 
 /** Flushes, then removes every listener and hook the agent installed. */
 export function shutdown(): Promise<void>;
+
+/** An attribute value OTLP can carry. */
+export type AttributeValue = string | number | boolean | string[];
+
+/** A span started by the app. */
+export interface Span {
+  /** Sets an attribute; later values replace earlier ones. */
+  setAttribute(key: string, value: AttributeValue): void;
+  /** Adds a timestamped event. */
+  addEvent(name: string, attributes?: Record<string, AttributeValue>): void;
+  /** Sets the status; an error carries a message. */
+  setStatus(code: 'ok' | 'error' | 'unset', message?: string): void;
+  /** Ends the span (later calls do nothing); `endTime` is a `performance.now()` value for a span that ended earlier. */
+  end(endTime?: number): void;
+  /** This span's `traceparent`, for a request the agent does not see. */
+  traceparent(): string | undefined;
+  /** Calls fn with this span current, so requests fn starts are its children. */
+  run<T>(fn: () => T): T;
+}
+
+/**
+ * Starts a span, a child of the current one if any; `startTime` is a
+ * `performance.now()` value for a span that began earlier. Before init()
+ * has resolved it returns a handle that does nothing.
+ * @example
+ * const span = startSpan('checkout.validate', { 'app.cart_items': 3 });
+ * span.end();
+ */
+export function startSpan(name: string, attributes?: Record<string, AttributeValue>, startTime?: number): Span;
+
+/**
+ * Starts loading the WebAssembly module early, from a URL, a Response or a
+ * promise of one (for example `fetch(url, { integrity })`); init() uses it.
+ */
+export function loadAgent(source?: string | URL | Response | Promise<Response>): Promise<unknown>;
+
+/**
+ * Runs fn(span) inside a new span that ends when fn returns or, if fn
+ * returns a promise, when it settles (error status if it rejects). Requests
+ * fn starts synchronously, or in promise callbacks chained before the next
+ * task, are children of the span; after an `await` on real I/O use
+ * `span.run(() => fetch(...))`.
+ * @example
+ * await withSpan('load-cart', async (span) => { const r = await fetch('/api/cart'); span.setAttribute('app.items', 3); });
+ */
+export function withSpan<T>(name: string, fn: (span: Span) => T, attributes?: Record<string, AttributeValue>): T;
+
+/**
+ * Sets `user.*` attributes on every later span: `id` → `user.id`, `name`,
+ * `email`, `fullName` → `user.full_name`, `roles`, `hash`, other keys as
+ * `user.<key>`. `setUser(null)` clears them. Calls before init() resolves
+ * are applied when it does.
+ * @example
+ * setUser({ id: '42', roles: ['admin'] });
+ */
+export function setUser(user: Record<string, AttributeValue> | null): void;
+
+/** Adds attributes to every later span (merged with init's `attributes`). */
+export function setGlobalAttributes(attributes: Record<string, AttributeValue>): void;

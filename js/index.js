@@ -5,12 +5,16 @@
 import loadWasm, * as wasm from './waggle_rum.js';
 
 let loading = null;
+let ready = false;
+// setUser/setGlobalAttributes calls made before init() finished, applied
+// in order once the agent runs.
+const early = [];
 
-function load(wasmUrl) {
+function load(source) {
   if (!loading) {
     // The default URL is resolved against this module's own URL, so the
     // package works from '/' and from a sub-path alike.
-    const arg = wasmUrl ? { module_or_path: wasmUrl } : undefined;
+    const arg = source ? { module_or_path: source } : undefined;
     loading = loadWasm(arg).catch((cause) => {
       loading = null;
       const err = new Error(`waggle: could not load the agent's WebAssembly module: ${cause && cause.message ? cause.message : cause}`);
@@ -23,6 +27,14 @@ function load(wasmUrl) {
 }
 
 /**
+ * Starts loading the WebAssembly module early, from a URL, a Response or a
+ * promise of one (for example `fetch(url, { integrity })`). init() uses it.
+ */
+export function loadAgent(source) {
+  return load(source);
+}
+
+/**
  * Starts the agent. Resolves once instrumentation is active; rejects with a
  * TypeError named WaggleConfigError (its `option` names the bad option) or an
  * Error named WaggleLoadError.
@@ -31,6 +43,43 @@ export async function init(options) {
   const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
   await load(wasmUrl);
   wasm.init(options);
+  ready = true;
+  for (const [fn, arg] of early.splice(0)) wasm[fn](arg);
+}
+
+// A span handle that does nothing, for calls made before the agent runs.
+const inert = {
+  setAttribute() {},
+  addEvent() {},
+  setStatus() {},
+  end() {},
+  traceparent() { return undefined; },
+  run(fn) { return fn(); },
+};
+
+/** Starts a span, a child of the current one (see withSpan). */
+export function startSpan(name, attributes, startTime) {
+  return ready ? wasm.startSpan(String(name), attributes, startTime) : inert;
+}
+
+/**
+ * Runs fn(span) inside a new span that ends when fn returns or, if fn
+ * returns a promise, when it settles. Returns what fn returns.
+ */
+export function withSpan(name, fn, attributes) {
+  return ready ? wasm.withSpan(String(name), fn, attributes) : fn(inert);
+}
+
+/** Sets user.* attributes on every later span; null clears them. */
+export function setUser(user) {
+  if (ready) wasm.setUser(user);
+  else early.push(['setUser', user]);
+}
+
+/** Adds attributes to every later span. */
+export function setGlobalAttributes(attributes) {
+  if (ready) wasm.setGlobalAttributes(attributes);
+  else early.push(['setGlobalAttributes', attributes]);
 }
 
 /** Sends every queued span now; resolves when the Collector has answered. */
@@ -44,5 +93,6 @@ export async function flush() {
 export async function shutdown() {
   if (!loading) return;
   await loading;
+  ready = false;
   await wasm.shutdown();
 }

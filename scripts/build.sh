@@ -20,7 +20,21 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
 cp js/index.js js/index.d.ts js/package.json pkg/
 cp README.md pkg/README.md 2>/dev/null || true
 
+# The script-tag build: the agent in one minified module, fetching the wasm
+# with its SHA-384, and the snippet to paste, carrying the bundle's.
+sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
+cp js/snippet-loader.js pkg/.snippet-loader.js
+node_modules/.bin/esbuild pkg/.snippet-loader.js --bundle --format=esm --minify --target=es2020 \
+  --outfile=pkg/waggle.snippet.js --log-level=warning
+rm pkg/.snippet-loader.js
+wasm_sri="$(sri pkg/waggle_rum_bg.wasm)"
+sed -i "s#__WAGGLE_WASM_INTEGRITY__#$wasm_sri#" pkg/waggle.snippet.js
+snippet_src="${WAGGLE_SNIPPET_SRC:-/waggle-rum/waggle.snippet.js}"
+sed -e "s#__WAGGLE_SRC__#$snippet_src#" -e "s#__WAGGLE_SNIPPET_INTEGRITY__#$(sri pkg/waggle.snippet.js)#" \
+  js/snippet.html >pkg/snippet.html
+
 size() { printf '%-22s %8d B raw %7d B gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9c "$1" | wc -c)"; }
 size pkg/waggle_rum_bg.wasm
 size pkg/waggle_rum.js
 size pkg/index.js
+size pkg/waggle.snippet.js

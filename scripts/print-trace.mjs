@@ -117,8 +117,13 @@ function fmtValue(v) {
   return JSON.stringify(v);
 }
 
-function keyAttrs(span, pageHost) {
+// Context every span of a page view carries; repeated on each line it would
+// drown the attributes that tell spans apart.
+const INHERITED = ['session.id', 'page.route'];
+
+function keyAttrs(span, pageHost, parent) {
   const a = span.attrs ?? {};
+  const p = parent?.attrs ?? {};
   const parts = [];
   const put = (k, v) => {
     if (v !== undefined && v !== null) parts.push(`${k}=${fmtValue(v)}`);
@@ -129,8 +134,10 @@ function keyAttrs(span, pageHost) {
   put('http.route', a['http.route']);
   put('http.response.status_code', a['http.response.status_code']);
   put('error.type', a['error.type']);
-  if (a['session.id'] !== undefined) put('session.id', String(a['session.id']).slice(0, 8));
-  put('page.route', a['page.route']);
+  for (const k of INHERITED) {
+    if (a[k] === undefined || (parent && a[k] === p[k])) continue;
+    put(k, k === 'session.id' ? String(a[k]).slice(0, 8) : a[k]);
+  }
   const exc =
     a['exception.message'] ??
     span.events?.find((e) => e.name === 'exception')?.attrs?.['exception.message'];
@@ -156,7 +163,8 @@ export function formatTraces(traces) {
     const first = [...all].sort(byStart).find((n) => n.span.attrs?.['url.full'] !== undefined);
     const pageHost = first ? hostOf(first.span.attrs['url.full']) : null;
 
-    const render = (n, parentService) => {
+    const render = (n, parent) => {
+      const parentService = parent ? serviceOf(parent) : undefined;
       const s = n.span;
       const svc = serviceOf(s);
       const parts = [`${'  '.repeat(n.depth + 1)}${s.name}`, `${durationMs(s)}ms`];
@@ -164,10 +172,10 @@ export function formatTraces(traces) {
       if (s.status?.code === 2 || s.status?.code === 'STATUS_CODE_ERROR') {
         parts.push(s.status.message ? `!ERROR(${s.status.message})` : '!ERROR');
       }
-      parts.push(...keyAttrs(s, pageHost));
+      parts.push(...keyAttrs(s, pageHost, parent));
       if (n.orphan) parts.push(`(orphan: parent ${s.parentSpanId.slice(0, 16)} not in file)`);
       lines.push(parts.join('  '));
-      for (const c of n.children) render(c, svc);
+      for (const c of n.children) render(c, s);
     };
     for (const r of t.roots) render(r, undefined);
   }

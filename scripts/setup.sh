@@ -51,7 +51,9 @@ done_step
 
 step "npm dev packages"
 if [[ ! -d node_modules/playwright-core || ! -x node_modules/.bin/wasm-opt || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed."
+  # Not `npm ci`: it rejects this lock file for lacking the other
+  # platforms' optional rollup binaries, which `npm install` does not need.
+  npm install --no-audit --no-fund --loglevel=error || fail "npm install failed."
 else
   echo "   up to date"
 fi
@@ -59,10 +61,17 @@ done_step
 
 if [[ -f www/backend/requirements.txt ]]; then
   step "Python backend virtualenv"
-  venv="${WAGGLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waggle}/venv-$(sha256sum www/backend/requirements.txt | cut -c1-12)"
-  if [[ ! -x "$venv/bin/python" ]]; then
+  venv="$(bash scripts/backend-venv.sh)"
+  # The marker is written last, so an install cut short is redone.
+  if [[ ! -f "$venv/.installed" ]]; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
+      || fail "the demo backend needs Python 3.10 or newer as python3 (found: $(python3 --version 2>&1 || echo none))."
+    rm -rf "$venv"
     python3 -m venv "$venv" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)."
-    "$venv/bin/pip" install -q -r www/backend/requirements.txt || fail "pip could not install www/backend/requirements.txt."
+    "$venv/bin/pip" install -q --disable-pip-version-check -r www/backend/requirements.txt \
+      || fail "pip could not install www/backend/requirements.txt into $venv."
+    touch "$venv/.installed"
+    echo "   $venv"
   else
     echo "   $venv"
   fi

@@ -13,7 +13,7 @@ printf '\n== core (native cargo test)\n'
 cargo test --quiet
 
 printf '\n== browser shell (wasm-bindgen-test in headless Chromium)\n'
-CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" cargo test --quiet --target wasm32-unknown-unknown --test web
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" cargo test --target wasm32-unknown-unknown --test web
 
 printf '\n== package\n'
 bash scripts/build.sh

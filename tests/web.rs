@@ -94,5 +94,75 @@ fn ids_from_crypto_are_random() {
 #[path = "web/network.rs"]
 mod network;
 
+#[wasm_bindgen_test]
+fn selectors_of_real_elements() {
+    use waggle_rum::browser::web_vitals::selector_of;
+    let document = js::get(&js::global(), "document");
+    let host = js::call(&document, "createElement", &["section".into()]);
+    js::set(&host, "id", &"waggle-host".into());
+    js::set(&host, "innerHTML", &r#"<div class=" card  wide "><p><span>x</span></p></div>"#.into());
+    js::call(&js::get(&document, "body"), "append", std::slice::from_ref(&host));
+    let span = js::call(&host, "querySelector", &["span".into()]);
+    assert_eq!(selector_of(&span).as_deref(), Some("#waggle-host>div.card.wide>p>span"));
+    let text = js::get(&span, "firstChild");
+    assert_eq!(selector_of(&text).as_deref(), Some("#waggle-host>div.card.wide>p>span>TEXT"));
+    // Detached: up to the last ancestor there is.
+    let lone = js::call(&document, "createElement", &["em".into()]);
+    assert_eq!(selector_of(&lone).as_deref(), Some("em"));
+    assert_eq!(selector_of(&JsValue::NULL), None);
+    js::call(&host, "remove", &[]);
+}
+
+#[wasm_bindgen_test]
+fn thrown_values_read_as_the_exception_rules_expect() {
+    use waggle_rum::browser::errors::read_thrown;
+    use waggle_rum::core::errors::{exception_info, Source};
+    let make = js_sys::Function::new_no_args(
+        "class PaymentError extends Error {}; return [new TypeError('t'), new PaymentError('p'), 'text', {a: 1}, null, 12.5, Object.create(null)];",
+    );
+    let values: js_sys::Array = make.call0(&JsValue::UNDEFINED).unwrap().unchecked_into();
+    let info = |i: u32| exception_info(&read_thrown(&values.get(i)), Source::UnhandledRejection);
+    assert_eq!((info(0).kind.as_str(), info(0).message.as_str()), ("TypeError", "t"));
+    assert!(info(0).stacktrace.unwrap().starts_with("TypeError: t\n"));
+    assert_eq!(info(1).kind, "PaymentError");
+    assert_eq!((info(2).kind.as_str(), info(2).message.as_str()), ("UnhandledRejection", "text"));
+    assert_eq!(info(3).message, r#"{"a":1}"#);
+    assert_eq!(info(4).message, "null");
+    assert_eq!(info(5).message, "12.5");
+    assert_eq!(info(6).message, "{}");
+}
+
+#[wasm_bindgen_test]
+async fn console_error_wrapped_after_the_agent_keeps_working_after_shutdown() {
+    let console = js::get(&js::global(), "console");
+    let original = js::get(&console, "error");
+    let calls = js_sys::Array::new();
+    let page_fn = js_sys::Function::new_with_args("calls", "return function pageError(...a) { calls.push(a); return 'r'; };")
+        .call1(&JsValue::UNDEFINED, &calls)
+        .unwrap();
+    js::set(&console, "error", &page_fn);
+    let opts = js_sys::JSON::parse(
+        r#"{"serviceName": "web-test", "endpoint": "/nowhere", "instrumentations": {"consoleErrors": true, "webVitals": false, "documentLoad": false}}"#,
+    )
+    .unwrap();
+    init(opts).unwrap();
+    let ours = js::get(&console, "error");
+    assert!(!js_sys::Object::is(&ours, &page_fn));
+    assert_eq!(js::string(&ours, "name").as_deref(), Some("pageError"));
+    // A library wraps console.error after the agent did.
+    let later = js_sys::Function::new_with_args("inner", "return function later(...a) { return inner(...a); };")
+        .call1(&JsValue::UNDEFINED, &ours)
+        .unwrap();
+    js::set(&console, "error", &later);
+    wasm_bindgen_futures::JsFuture::from(shutdown()).await.unwrap();
+    // The library's wrapper stays, and calling through the agent's old
+    // wrapper still reaches the page's function.
+    assert!(js_sys::Object::is(&js::get(&console, "error"), &later));
+    let r = js::call(&console, "error", &["after".into(), 1.into()]);
+    assert_eq!(r.as_string().as_deref(), Some("r"));
+    assert_eq!(calls.length(), 1);
+    js::set(&console, "error", &original);
+}
+
 #[path = "web/ui.rs"]
 mod ui;

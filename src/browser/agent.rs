@@ -9,7 +9,7 @@ use opentelemetry::Value;
 use wasm_bindgen::JsValue;
 
 use crate::core::clock::Clock;
-use crate::core::config::{AttrInput, Config, UrlPattern};
+use crate::core::config::{AttrInput, Config, SampleBy, UrlPattern};
 use crate::core::ids::IdGenerator;
 use crate::core::limits::SpanLimits;
 use crate::core::sampling::Sampler;
@@ -96,6 +96,12 @@ pub struct Agent {
     pub session_previous_id: Option<String>,
     /// `user.*` attributes from `setUser`, added to every span.
     pub user: Vec<(String, Value)>,
+    /// Whether the session is kept, when sampling is per session.
+    pub session_sampled: bool,
+    /// When storage was last read for the session, epoch ms.
+    pub session_checked_ms: f64,
+    /// The session's stored form, for when storage is unavailable.
+    pub session_memory: Option<String>,
 }
 
 /// The page a span happened on.
@@ -130,6 +136,11 @@ impl Agent {
         self.clock.epoch_ns(js::now())
     }
 
+    /// The current time in epoch milliseconds.
+    pub fn now_ms(&self) -> f64 {
+        self.now_ns() as f64 / 1e6
+    }
+
     /// Starts a span, continuing `parent` or starting a trace; the sampling
     /// decision is made here and carried in the span's flags.
     pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&ParentContext>, start_ns: u64) -> SpanData {
@@ -140,7 +151,13 @@ impl Agent {
         };
         let mut span = SpanData::new(name, kind, trace_id, span_id, parent_id, start_ns);
         span.trace_state = trace_state;
-        span.flags = if self.sampler.sample(parent_flags, trace_id) { TraceFlags::SAMPLED } else { TraceFlags::NOT_SAMPLED };
+        let sampled = match (self.config.sample_by, parent_flags) {
+            // Per-session sampling keeps or drops the session's own traces
+            // whole; a trace continued from a server follows the server.
+            (SampleBy::Session, None) => self.session_sampled,
+            _ => self.sampler.sample(parent_flags, trace_id),
+        };
+        span.flags = if sampled { TraceFlags::SAMPLED } else { TraceFlags::NOT_SAMPLED };
         span
     }
 
@@ -197,6 +214,9 @@ impl Agent {
         if span.end_ns == 0 {
             let now = self.now_ns();
             span.end(now);
+        }
+        if self.now_ms() - self.session_checked_ms >= 1000.0 {
+            super::session::refresh(self, false);
         }
         if let Some(id) = &self.session_id {
             if span.attribute("session.id").is_none() {

@@ -42,6 +42,8 @@ pub struct Exporter {
     /// Requests under way, by id, so `flush` can wait for them.
     pending: Rc<RefCell<Vec<(u32, Promise)>>>,
     next_id: u32,
+    /// A zero-delay send is scheduled.
+    soon: bool,
     debug: bool,
     warned_drop: bool,
 }
@@ -61,6 +63,7 @@ impl Exporter {
             retry_timer: None,
             pending: Rc::new(RefCell::new(Vec::new())),
             next_id: 0,
+            soon: false,
             debug,
             warned_drop: false,
         }
@@ -73,16 +76,46 @@ impl Exporter {
             return;
         }
         if self.queue.len() >= self.batch.max_export_batch_size {
-            self.send_batches(false);
+            self.send_soon();
         } else if self.timer.is_none() {
             self.timer = Some(Timeout::new(self.batch.scheduled_delay_ms, || {
                 with_agent(|a| {
                     a.exporter.timer = None;
                     if a.exporter.retry_timer.is_none() {
-                        a.exporter.send_batches(false);
+                        a.exporter.send_one_batch();
                     }
                 });
             }));
+        }
+    }
+
+    /// Sends a full batch in a task of its own, never inside the app's
+    /// call that ended the span, and one batch per task, so a burst of
+    /// spans does not become one long task of encoding.
+    fn send_soon(&mut self) {
+        if self.soon {
+            return;
+        }
+        self.soon = true;
+        self.timer = Some(Timeout::new(0, || {
+            with_agent(|a| {
+                a.exporter.timer = None;
+                a.exporter.soon = false;
+                if a.exporter.retry_timer.is_none() {
+                    a.exporter.send_one_batch();
+                }
+            });
+        }));
+    }
+
+    fn send_one_batch(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let spans = self.queue.take(self.batch.max_export_batch_size);
+        self.send(spans);
+        if !self.queue.is_empty() {
+            self.send_soon();
         }
     }
 
@@ -90,6 +123,7 @@ impl Exporter {
     /// every request under way has been answered.
     pub fn flush(&mut self, keepalive: bool) -> Promise {
         self.timer = None;
+        self.soon = false;
         self.retry_timer = None;
         self.send_batches(keepalive);
         let all: Array = self.pending.borrow().iter().map(|(_, p)| p.clone()).collect();
@@ -189,7 +223,7 @@ impl Exporter {
                         self.retry_timer = Some(Timeout::new(ms as u32, || {
                             with_agent(|a| {
                                 a.exporter.retry_timer = None;
-                                a.exporter.send_batches(false);
+                                a.exporter.send_one_batch();
                             });
                         }));
                     }

@@ -5,14 +5,11 @@
 //! long as the instrumentation lives. A call is passed on with the same
 //! `this` and arguments, except that a request that carries trace headers
 //! gets a new init object (the caller's is never changed); the page gets
-//! back the very promise the browser's `fetch` returned, and the span's
-//! bookkeeping hangs off it as a side `then`. Bodies and streams are never
-//! read or cloned. When anything in the bookkeeping fails, the original
-//! arguments go to the browser untouched.
-//!
-//! One thing cannot be kept: watching the promise marks it handled, so a
-//! page that never handles a failed fetch no longer gets an
-//! `unhandledrejection` event for it.
+//! back a promise chained on the browser's, which settles with the very
+//! same `Response` or error object, and stays unhandled when the page does
+//! not handle it (an `unhandledrejection` still fires). Bodies and streams
+//! are never read or cloned. When anything in the bookkeeping fails, the
+//! original arguments go to the browser untouched.
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -95,7 +92,7 @@ fn traced(timings: &Timings, original: &Function, this: &JsValue, args: &Array) 
     match &result {
         Ok(ret) if js::get(ret, "then").is_function() => {
             let t = timings.clone();
-            http::on_settle(ret, move |ok, value| {
+            let chained = http::on_settle(ret, move |ok, value| {
                 let end = js::now();
                 if ok {
                     let status = js::num(&value, "status") as u16;
@@ -111,6 +108,7 @@ fn traced(timings: &Timings, original: &Function, this: &JsValue, args: &Array) 
                     t.finish_now(done(span, end));
                 }
             });
+            return Ok(chained);
         }
         other => {
             // A wrong `this` throws rather than rejects; a non-promise means

@@ -50,7 +50,7 @@ impl Interactions {
         let events = with_agent(|a| a.config.interaction_events.clone()).unwrap_or_default();
         let mut listeners = Vec::new();
         for kind in events {
-            let listener = Listener::new(&js::global(), kind, true, |event| on_event(event.as_ref()));
+            let listener = Listener::named(&js::global(), kind, true, |event| on_event(event.as_ref()));
             if let Some(l) = listener {
                 listeners.push(l);
             }

@@ -1,14 +1,18 @@
 //! The browser shell: the JS API, and the instrumentations it starts.
 
 pub mod agent;
+pub mod app_spans;
 pub mod document_load;
+pub mod errors;
 pub mod exporter;
 pub mod fetch;
 pub mod interactions;
 pub mod lib;
 pub mod route_change;
+pub mod session;
 pub mod settle;
 pub mod timers;
+pub mod web_vitals;
 pub mod xhr;
 
 use js_sys::{Array, Function, Object, Promise, RegExp};
@@ -159,12 +163,16 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         session_id: None,
         session_previous_id: None,
         user: Vec::new(),
+        session_sampled: true,
+        session_checked_ms: f64::NEG_INFINITY,
+        session_memory: None,
     });
     agent::with_agent(|a| a.refresh_page());
     // Each instrumentation owns its listeners, observers and hooks and
     // removes them when dropped; shutdown() drops this list.
     let mut started: Vec<Box<dyn std::any::Any>> = Vec::new();
     started.push(Box::new(exporter::PageHide::start()));
+    started.push(Box::new(session::Sessions::start()));
     if inst.document_load {
         started.push(Box::new(document_load::DocumentLoad::start()));
     }
@@ -179,6 +187,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     }
     if inst.route_changes {
         started.push(Box::new(route_change::RouteChanges::start()));
+    }
+    if inst.web_vitals {
+        started.push(Box::new(web_vitals::WebVitals::start()));
+    }
+    if inst.errors || inst.console_errors {
+        started.push(Box::new(errors::Errors::start(inst.errors, inst.console_errors)));
     }
     agent::with_agent(|a| a.instrumentations = started);
     Ok(())

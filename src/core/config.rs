@@ -226,6 +226,12 @@ const TOP: &[&str] = &[
     "wasmUrl",
 ];
 
+fn num(n: f64) -> String {
+    let mut s = String::new();
+    super::otlp::write_f64(&mut s, n);
+    s
+}
+
 fn err(option: &str, message: impl Into<String>) -> ConfigError {
     ConfigError { option: option.into(), message: message.into() }
 }
@@ -278,7 +284,7 @@ fn boolean(opt: &str, v: &ConfigValue) -> Result<bool, ConfigError> {
 fn integer(opt: &str, v: &ConfigValue, min: f64, max: f64) -> Result<f64, ConfigError> {
     match v {
         ConfigValue::Number(n) if n.fract() == 0.0 && *n >= min && *n <= max => Ok(*n),
-        ConfigValue::Number(n) => Err(err(opt, format!("must be a whole number from {min} to {max}, got {n}"))),
+        ConfigValue::Number(n) => Err(err(opt, format!("must be a whole number from {} to {}, got {}", num(min), num(max), num(*n)))),
         other => Err(wrong_type(opt, "a number", other)),
     }
 }
@@ -329,7 +335,7 @@ impl Config {
         if let Some(v) = get(entries, "sampleRate") {
             c.sample_rate = match v {
                 ConfigValue::Number(n) if (0.0..=1.0).contains(n) => *n,
-                ConfigValue::Number(n) => return Err(err("sampleRate", format!("must be from 0 to 1, got {n}"))),
+                ConfigValue::Number(n) => return Err(err("sampleRate", format!("must be from 0 to 1, got {}", num(*n)))),
                 other => return Err(wrong_type("sampleRate", "a number from 0 to 1", other)),
             };
         }
@@ -422,7 +428,7 @@ impl Config {
             check_keys("session", sess, &["inactivityMinutes", "maxMinutes", "persist"])?;
             let minutes = |key: &str, v: &ConfigValue| match v {
                 ConfigValue::Number(n) if *n > 0.0 && *n <= 10_080.0 => Ok(*n),
-                ConfigValue::Number(n) => Err(err(&format!("session.{key}"), format!("must be more than 0 and at most 10080 (a week), got {n}"))),
+                ConfigValue::Number(n) => Err(err(&format!("session.{key}"), format!("must be more than 0 and at most 10080 (a week), got {}", num(*n)))),
                 other => Err(wrong_type(&format!("session.{key}"), "a number of minutes", other)),
             };
             if let Some(v) = get(sess, "inactivityMinutes") {

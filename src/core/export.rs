@@ -187,7 +187,7 @@ impl Backoff {
 pub fn retry_after_seconds(value: &str) -> Option<f64> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()) {
-        v.parse::<f64>().ok().map(|s| s * 1000.0)
+        v.parse::<u32>().ok().map(|s| f64::from(s) * 1000.0)
     } else {
         None
     }

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod errors;
 pub mod export;
 pub mod http;
 pub mod ids;
@@ -10,6 +11,8 @@ pub mod otlp;
 pub mod resource;
 pub mod sampling;
 pub mod selector;
+pub mod session;
 pub mod span;
 pub mod tracecontext;
 pub mod url;
+pub mod vitals;

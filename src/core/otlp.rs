@@ -238,15 +238,64 @@ fn double(out: &mut String, v: f64) {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        int(out, v as i64);
     } else {
-        use core::fmt::Write;
-        // Display never switches to exponent notation, which would spell
-        // 1e300 with 300 digits.
-        let a = v.abs();
-        let _ = if a >= 1e15 || a < 1e-6 { write!(out, "{v:e}") } else { write!(out, "{v}") };
+        write_f64(out, v);
     }
+}
+
+/// Appends a finite number as a JSON number: whole numbers below 1e15 in
+/// plain digits, others with 15 significant digits in exponent form.
+///
+/// Written out rather than using `core::fmt`'s float printing, which costs
+/// some 25 KB of wasm for exactness telemetry does not need.
+///
+/// ```
+/// let mut s = String::new();
+/// waggle_rum::core::otlp::write_f64(&mut s, 0.25);
+/// assert_eq!(s, "2.5e-1");
+/// ```
+pub fn write_f64(out: &mut String, v: f64) {
+    if v == 0.0 || !v.is_finite() {
+        out.push('0');
+        return;
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        int(out, v as i64);
+        return;
+    }
+    if v < 0.0 {
+        out.push('-');
+    }
+    let mut a = v.abs();
+    let mut exp10: i32 = 0;
+    while a >= 1e15 {
+        a /= 10.0;
+        exp10 += 1;
+    }
+    while a < 1e14 {
+        a *= 10.0;
+        exp10 -= 1;
+    }
+    // Rounding up next to f64::MAX would print a number no parser accepts
+    // (found by fuzzing); truncate there instead.
+    let mut digits = if exp10 >= 294 { a as u64 } else { (a + 0.5) as u64 };
+    if digits >= 1_000_000_000_000_000 {
+        digits /= 10;
+        exp10 += 1;
+    }
+    while digits % 10 == 0 {
+        digits /= 10;
+        exp10 += 1;
+    }
+    let mut text = String::new();
+    uint(&mut text, digits);
+    out.push_str(&text[..1]);
+    if text.len() > 1 {
+        out.push('.');
+        out.push_str(&text[1..]);
+    }
+    out.push('e');
+    int(out, i64::from(exp10) + text.len() as i64 - 1);
 }
 
 fn any_value(out: &mut String, v: &Value) {
@@ -365,7 +414,7 @@ mod tests {
         assert!(json.contains(r#""startTimeUnixNano":"1724300000000000123""#));
         assert!(json.contains(r#""intValue":"200""#));
         assert!(json.contains(r#""intValue":"-42""#));
-        assert!(json.contains(r#""doubleValue":0.25"#));
+        assert!(json.contains(r#""doubleValue":2.5e-1"#));
         assert!(json.contains(r#""doubleValue":3}"#));
         // Escaping.
         assert!(json.contains(r#""stringValue":"https://x/\"q\"\n\u0001é""#));
@@ -415,5 +464,25 @@ mod tests {
         double(&mut out, f64::NEG_INFINITY);
         double(&mut out, 1e300);
         assert_eq!(out, "\"NaN\"\"-Infinity\"1e300");
+    }
+
+    #[test]
+    fn doubles_round_trip_to_15_digits() {
+        for v in [0.1, 0.25, -3.75, 1e-7, 123456.789, 0.000123, 2.5e20, -1e-300, 1.5e308, 0.1 + 0.2, 3e-310] {
+            let mut out = String::new();
+            write_f64(&mut out, v);
+            let back: f64 = out.parse().unwrap();
+            assert!(((back - v) / v).abs() < 1e-14, "{v} -> {out}");
+        }
+        for v in [f64::MAX, -f64::MAX, f64::from_bits(0xffef_ffff_ffff_ffff), 1.7976931348623e308] {
+            let mut out = String::new();
+            write_f64(&mut out, v);
+            let back: f64 = out.parse().unwrap();
+            assert!(back.is_finite(), "{v} -> {out}");
+        }
+        let mut out = String::new();
+        write_f64(&mut out, 12.0);
+        write_f64(&mut out, -0.5);
+        assert_eq!(out, "12-5e-1");
     }
 }

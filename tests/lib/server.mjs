@@ -99,9 +99,14 @@ export async function startServer({
     }
   });
 
+  // Node binds "localhost" to whichever address resolves first, which is
+  // ::1 on some machines; the URLs still say localhost (the page origin the
+  // collector's CORS list names) but the socket is pinned to IPv4 like the
+  // collector's, and browsers try both families for localhost.
+  const listenHost = host === 'localhost' ? '127.0.0.1' : host;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, listenHost, () => {
       server.off('error', reject);
       resolve();
     });

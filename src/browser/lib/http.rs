@@ -196,9 +196,21 @@ pub fn after(ms: u32, f: impl FnOnce() + 'static) {
 /// Calls `f(true, value)` when the thenable `promise` fulfils and
 /// `f(false, reason)` when it rejects, through one self-freeing callback
 /// bound twice (two one-shot closures would leak the one never called).
-pub fn on_settle(promise: &JsValue, f: impl FnOnce(bool, JsValue) + 'static) {
-    let cb = Closure::once_into_js(move |fulfilled: JsValue, value: JsValue| f(fulfilled.is_truthy(), value));
+///
+/// Returns the promise `then` makes, which settles with the very same value
+/// or reason: handing it to the page instead of `promise` keeps an
+/// unhandled rejection unhandled, as without the agent.
+pub fn on_settle(promise: &JsValue, f: impl FnOnce(bool, JsValue) + 'static) -> JsValue {
+    let cb = Closure::once_into_js(move |fulfilled: JsValue, value: JsValue| -> Result<JsValue, JsValue> {
+        let ok = fulfilled.is_truthy();
+        f(ok, value.clone());
+        if ok {
+            Ok(value)
+        } else {
+            Err(value)
+        }
+    });
     let ok = js::call(&cb, "bind", &[JsValue::NULL, JsValue::TRUE]);
     let err = js::call(&cb, "bind", &[JsValue::NULL, JsValue::FALSE]);
-    js::call(promise, "then", &[ok, err]);
+    js::call(promise, "then", &[ok, err])
 }

@@ -17,14 +17,18 @@ pub struct Listener {
 
 impl Listener {
     /// Listens for `kind` on `target`; `capture` listens in the capture
-    /// phase, which sees events before page handlers can stop them. `kind`
-    /// may be owned, for event names that come from the options.
-    pub fn new(target: &JsValue, kind: impl Into<Cow<'static, str>>, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
-        // One copy of the body below for every call site's closure type
-        // would cost kilobytes of wasm.
-        Self::boxed(target, kind.into(), capture, Box::new(f))
+    /// phase, which sees events before page handlers can stop them.
+    pub fn new(target: &JsValue, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        Self::boxed(target, Cow::Borrowed(kind), capture, Box::new(f))
     }
 
+    /// [`Listener::new`] for an event name that comes from the options.
+    pub fn named(target: &JsValue, kind: String, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        Self::boxed(target, Cow::Owned(kind), capture, Box::new(f))
+    }
+
+    // Not generic, so each listener adds its closure and not another copy
+    // of this body to the module.
     fn boxed(target: &JsValue, kind: Cow<'static, str>, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
         let target: EventTarget = target.clone().dyn_into().ok()?;
         let closure = Closure::wrap(f);

@@ -8,16 +8,17 @@ const cfg = new URLSearchParams(location.hash.slice(1));
 
 if (cfg.get('spy')) {
   // A page's own fetch wrapper, installed before the agent: it sees the
-  // promise the browser returns, so the page can check it gets that very
-  // promise back through the agent.
+  // Response the browser returns, so the page can check it gets that very
+  // object back through the agent.
   const real = window.fetch;
   const returned = new WeakSet();
   window.fetch = function fetch(input, init) {
-    const p = real.apply(this, arguments);
-    returned.add(p);
-    return p;
+    return real.apply(this, arguments).then((r) => {
+      returned.add(r);
+      return r;
+    });
   };
-  window.returnedByBrowser = (p) => returned.has(p);
+  window.returnedByBrowser = (r) => returned.has(r);
 }
 
 window.originals = {
@@ -165,9 +166,19 @@ window.behaviour = async ({ b, closed }) => {
   });
 
   const p = fetch(echo('string'));
-  out.samePromise = window.returnedByBrowser ? window.returnedByBrowser(p) : 'no spy';
   out.isPromise = p instanceof Promise;
-  out.string = await readResponse(await p);
+  const response = await p;
+  out.sameResponse = window.returnedByBrowser ? window.returnedByBrowser(response) : 'no spy';
+  out.string = await readResponse(response);
+
+  // A failed fetch the page never handles is still an unhandled rejection.
+  const unhandled = [];
+  const onUnhandled = (e) => { unhandled.push(e.reason && e.reason.name); e.preventDefault(); };
+  window.addEventListener('unhandledrejection', onUnhandled);
+  fetch(closed + '/?case=behaviour-unhandled');
+  await new Promise((r) => setTimeout(r, 300));
+  window.removeEventListener('unhandledrejection', onUnhandled);
+  out.unhandledRejections = unhandled;
   out.url = await readResponse(await fetch(new URL(echo('url'), location.href)));
   out.text = (await readResponse(await fetch('/api/ok?case=behaviour-text'), 'text'));
 

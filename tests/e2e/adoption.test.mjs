@@ -1,0 +1,149 @@
+// The two ways teams adopt Waggle: the npm package in a bundled app
+// (esbuild and Vite, served from a sub-path, type-checked with tsc) and the
+// script-tag snippet (calls queued before the agent arrives replayed in
+// order; a blocked agent leaves the page working).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { startCollector } from '../lib/collector.mjs';
+import { startServer, REPO_ROOT } from '../lib/server.mjs';
+import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+
+const bin = (name) => path.join(REPO_ROOT, 'node_modules', '.bin', name);
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+
+let server, collector, browser, work;
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'waggle-adoption-'));
+  // The package exactly as npm would publish it.
+  const packed = JSON.parse(run('npm', ['pack', path.join(REPO_ROOT, 'pkg'), '--pack-destination', work, '--json'], work))[0];
+  const app = path.join(work, 'app');
+  fs.cpSync(path.join(REPO_ROOT, 'tests/apps/bundled'), app, { recursive: true });
+  run('npm', ['install', '--no-audit', '--no-fund', '--offline', path.join(work, packed.filename)], app);
+  // esbuild leaves `new URL('…wasm', import.meta.url)` alone, so the wasm is
+  // copied next to the bundle, as README says.
+  const esb = path.join(app, 'dist-esbuild');
+  run(bin('esbuild'), ['src/main.ts', '--bundle', '--format=esm', '--minify', `--outfile=${path.join(esb, 'app.js')}`, '--log-level=warning'], app);
+  fs.copyFileSync(path.join(app, 'node_modules/waggle-rum/waggle_rum_bg.wasm'), path.join(esb, 'waggle_rum_bg.wasm'));
+  fs.writeFileSync(path.join(esb, 'index.html'), fs.readFileSync(path.join(app, 'index.html'), 'utf8').replace('./src/main.ts', './app.js'));
+  // Vite emits the wasm as an asset by itself.
+  run(bin('vite'), ['build', '--base', './', '--outDir', 'dist-vite', '--logLevel', 'warn'], app);
+
+  const snippet = fs.readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8').replace(/'\/waggle-rum\/waggle\.snippet\.js'/, "'/pkg/waggle.snippet.js'");
+  const snippetPage = (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Snippet page</title>
+${snippet}
+<script>
+  var params = new URLSearchParams(location.search);
+  window.loadedAtFirstCall = !!window.waggle.loaded;
+  window.initResult = waggle.init({ serviceName: 'snippet-example', endpoint: params.get('endpoint'), batch: { scheduledDelayMillis: 50 } });
+  waggle.setUser({ id: 'snippet-user' });
+  var first = waggle.startSpan('early.first', { 'app.order': 1 });
+  first.setAttribute('app.note', 'before the agent');
+  first.end();
+  waggle.withSpan('early.second', function (s) { s.setAttribute('app.order', 2); });
+  window.flushed = waggle.flush();
+</script>
+<script>document.documentElement.dataset.pageScript = 'ran';</script>
+</head><body><h1>Snippet page</h1></body></html>`);
+  };
+  server = await startServer({
+    mounts: { '/pkg/': 'pkg', '/sub/esbuild/': esb, '/sub/vite/': path.join(app, 'dist-vite') },
+    routes: { '/snippet/index.html': snippetPage },
+  });
+  collector = await startCollector({ allowedOrigins: [server.origin] });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  await server?.close();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('the declarations type-check an app that uses every call (tsc --noEmit)', () => {
+  const out = (() => {
+    try {
+      return run(bin('tsc'), ['--noEmit', '-p', path.join(work, 'app')], path.join(work, 'app'));
+    } catch (err) {
+      return `${err.stdout}${err.stderr}`;
+    }
+  })();
+  assert.equal(out.trim(), '');
+  // And the checker is really checking: a wrong option type fails.
+  const bad = path.join(work, 'app', 'src', 'bad.ts');
+  fs.writeFileSync(bad, "import { init } from 'waggle-rum';\ninit({ serviceName: 'x', sampleRate: '0.5' });\n");
+  let report = '';
+  try {
+    run(bin('tsc'), ['--noEmit', '-p', path.join(work, 'app')], path.join(work, 'app'));
+  } catch (err) {
+    report = `${err.stdout}`;
+  } finally {
+    fs.rmSync(bad);
+  }
+  assert.match(report, /bad\.ts.*Type 'string' is not assignable to type 'number'/s);
+});
+
+for (const bundler of ['esbuild', 'vite']) {
+  test(`an app bundled with ${bundler} from the packed tarball exports from a sub-path`, async () => {
+    const url = `${server.url}/sub/${bundler}/index.html?bundler=${bundler}&endpoint=${encodeURIComponent(collector.endpoint)}`;
+    const { page, consoleMessages, pageErrors } = await openPage(browser, url);
+    assert.equal(await page.evaluate(() => window.appDone), 'ok 42', formatConsole(consoleMessages, pageErrors));
+    const spans = await collector.waitForSpans((all) => all.some((s) => s.name === 'bundled.work' && s.attrs['app.bundler'] === bundler));
+    const work = spans.find((s) => s.name === 'bundled.work' && s.attrs['app.bundler'] === bundler);
+    assert.equal(work.resource['service.name'], 'bundled-example');
+    assert.equal(work.resource['service.version'], '1.0.0');
+    assert.equal(work.attrs['user.id'], 'bundled-user');
+    assert.equal(work.attrs['app.items'], 2);
+    assert.equal(work.attrs['page.route'], `/sub/${bundler}/index.html`);
+    await collector.waitForSpans((all) => all.some((s) => s.name === 'documentLoad' && s.attrs['url.full'] === url));
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
+}
+
+test('the snippet queues calls made before the agent arrives and replays them in order', async () => {
+  const url = `${server.url}/snippet/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
+  const { page, consoleMessages, pageErrors } = await openPage(browser, url);
+  assert.equal(await page.evaluate(() => window.initResult), true, formatConsole(consoleMessages, pageErrors));
+  assert.equal(await page.evaluate(() => window.loadedAtFirstCall), false, 'the calls were made before the agent arrived');
+  assert.equal(await page.evaluate(() => window.flushed), true);
+  assert.equal(await page.evaluate(() => window.waggle.loaded), true);
+  const spans = await collector.waitForSpans((all) => ['early.first', 'early.second'].every((n) => all.some((s) => s.name === n && s.resource['service.name'] === 'snippet-example')));
+  const first = spans.find((s) => s.name === 'early.first');
+  const second = spans.find((s) => s.name === 'early.second');
+  assert.equal(first.attrs['app.note'], 'before the agent');
+  assert.equal(first.attrs['user.id'], 'snippet-user');
+  assert.equal(second.attrs['app.order'], 2);
+  // Replayed with the times they were made at, in order, before init resolved.
+  const t = await page.evaluate(() => ({ origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].domInteractive }));
+  const firstMs = Number(BigInt(first.startTimeUnixNano) / 1000n) / 1000 - t.origin;
+  assert.ok(firstMs < t.nav, `early.first started at ${firstMs} ms, before domInteractive ${t.nav} ms`);
+  assert.ok(BigInt(first.startTimeUnixNano) <= BigInt(second.startTimeUnixNano));
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.pageScript), 'ran');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
+test('with the agent blocked, the page still runs and logs no uncaught error', async () => {
+  const url = `${server.url}/snippet/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
+  const { page, context, consoleMessages, pageErrors } = await openPage(browser, null);
+  await context.route('**/waggle.snippet.js', (route) => route.abort('blockedbyclient'));
+  await page.goto(url);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.pageScript), 'ran');
+  assert.equal(await page.evaluate(() => window.initResult), false);
+  assert.equal(await page.evaluate(() => window.flushed), false);
+  // Later calls do nothing and throw nothing.
+  assert.equal(await page.evaluate(() => { waggle.startSpan('late').end(); return waggle.init({ serviceName: 'x' }); }), false);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(pageErrors, []);
+  assert.equal(consoleMessages.filter((m) => /Uncaught/.test(m.text)).length, 0, formatConsole(consoleMessages));
+  await page.close();
+});
