@@ -69,7 +69,12 @@ fn follow(args: &Array) -> Option<Array> {
     // inside it) pass through untouched.
     let ctx = with_agent(|a| a.current()).flatten()?;
     let delay = args.get(1);
-    let ms = delay.as_f64().or_else(|| delay.as_string().and_then(|s| s.trim().parse().ok())).unwrap_or(0.0);
+    // A string delay converts as the browser converts it (Number("50"));
+    // an object's valueOf would be page code, and is not called.
+    let ms = delay
+        .as_f64()
+        .or_else(|| if delay.is_string() { js::call(&js::global(), "Number", &[delay.clone()]).as_f64() } else { None })
+        .unwrap_or(0.0);
     let ms = if ms.is_finite() && ms > 0.0 { ms } else { 0.0 };
     if !tracker()?.note_timer(ctx.span_id, js::now() + ms) {
         return None;

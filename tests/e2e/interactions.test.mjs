@@ -253,6 +253,7 @@ test('setTimeout behaves exactly as before while it is followed', async () => {
   assert.equal(r.cancelledRan, undefined, 'clearTimeout takes the id the page got');
   assert.deepEqual(r.errors, [{ same: true, message: 'Uncaught TypeError: thrown from a timer' }], 'the thrown error reaches onerror unchanged');
   assert.equal(r.stringRan, true, 'a string of code still runs');
+  assert.ok(r.stringDelay >= 24, `a delay given as a string is kept: ran after ${r.stringDelay} ms`);
   const shape = await page.evaluate(() => [setTimeout.name, setTimeout.length, before.length, /\[native code\]/.test(String(setTimeout))]);
   assert.deepEqual(shape, ['setTimeout', 1, 1, true]);
   const click = (await app.waitFor((s) => clickOn(s, 'semantics'))).find((s) => s.attrs['waggle.target.id'] === 'semantics');

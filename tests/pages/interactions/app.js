@@ -66,6 +66,8 @@ on('semantics', () => {
   });
   setTimeout(() => { throw thrown; }, 5);
   setTimeout('window.semantics.stringRan = true', 5);
+  const t0 = performance.now();
+  setTimeout(() => { r.stringDelay = performance.now() - t0; }, '25');
   setTimeout(() => { r.done = true; }, 30);
 });
 
