@@ -163,3 +163,6 @@ async fn console_error_wrapped_after_the_agent_keeps_working_after_shutdown() {
     assert_eq!(calls.length(), 1);
     js::set(&console, "error", &original);
 }
+
+#[path = "web/ui.rs"]
+mod ui;

@@ -6,8 +6,12 @@ pub mod document_load;
 pub mod errors;
 pub mod exporter;
 pub mod fetch;
+pub mod interactions;
 pub mod lib;
+pub mod route_change;
 pub mod session;
+pub mod settle;
+pub mod timers;
 pub mod web_vitals;
 pub mod xhr;
 
@@ -177,6 +181,12 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     }
     if inst.xhr {
         started.push(Box::new(xhr::Xhr::start()));
+    }
+    if inst.interactions {
+        started.push(Box::new(interactions::Interactions::start()));
+    }
+    if inst.route_changes {
+        started.push(Box::new(route_change::RouteChanges::start()));
     }
     if inst.web_vitals {
         started.push(Box::new(web_vitals::WebVitals::start()));

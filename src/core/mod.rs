@@ -10,6 +10,7 @@ pub mod limits;
 pub mod otlp;
 pub mod resource;
 pub mod sampling;
+pub mod selector;
 pub mod session;
 pub mod span;
 pub mod tracecontext;

@@ -122,7 +122,14 @@ test('uncaught errors, rejections, a burst and broken resources become exception
     assert.equal(s.attrs['server.port'], server.port);
     assert.equal(s.attrs['waggle.element.tag'], tag);
   }
-  for (const s of all) assert.equal(s.parentSpanId ?? '', '', 'no interaction was current: each error is a root');
+  // The error thrown by the click handler happened while the click was
+  // current: it is the click's child. Nothing was current for the others.
+  const clicks = await collector.waitForSpans((spans) => spans.some((x) => x.name === 'click' && x.attrs['page.url'] === url));
+  const clickSpan = clicks.find((x) => x.name === 'click' && x.attrs['page.url'] === url);
+  assert.equal(clickSpan.attrs['waggle.target.id'], 'throw');
+  assert.equal(click.parentSpanId, clickSpan.spanId, 'the click handler\'s error is the click\'s child');
+  assert.equal(click.traceId, clickSpan.traceId);
+  for (const s of all) if (s !== click) assert.equal(s.parentSpanId ?? '', '', 'no interaction was current: a root');
 
   // The same page without the agent: the page's handlers and the browser's
   // own error reporting see exactly the same.

@@ -1,5 +1,7 @@
 //! Event listeners that remove themselves when dropped.
 
+use std::borrow::Cow;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AddEventListenerOptions, Event, EventTarget};
@@ -8,7 +10,7 @@ use web_sys::{AddEventListenerOptions, Event, EventTarget};
 /// from the target, so `shutdown()` leaves nothing behind.
 pub struct Listener {
     target: EventTarget,
-    kind: &'static str,
+    kind: Cow<'static, str>,
     capture: bool,
     closure: Closure<dyn FnMut(Event)>,
 }
@@ -17,19 +19,24 @@ impl Listener {
     /// Listens for `kind` on `target`; `capture` listens in the capture
     /// phase, which sees events before page handlers can stop them.
     pub fn new(target: &JsValue, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
-        Self::boxed(target, kind, capture, Box::new(f))
+        Self::boxed(target, Cow::Borrowed(kind), capture, Box::new(f))
+    }
+
+    /// [`Listener::new`] for an event name that comes from the options.
+    pub fn named(target: &JsValue, kind: String, capture: bool, f: impl FnMut(Event) + 'static) -> Option<Self> {
+        Self::boxed(target, Cow::Owned(kind), capture, Box::new(f))
     }
 
     // Not generic, so each listener adds its closure and not another copy
     // of this body to the module.
-    fn boxed(target: &JsValue, kind: &'static str, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
+    fn boxed(target: &JsValue, kind: Cow<'static, str>, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
         let target: EventTarget = target.clone().dyn_into().ok()?;
         let closure = Closure::wrap(f);
         let opts = AddEventListenerOptions::new();
         opts.set_capture(capture);
         opts.set_passive(true);
         target
-            .add_event_listener_with_callback_and_add_event_listener_options(kind, closure.as_ref().unchecked_ref(), &opts)
+            .add_event_listener_with_callback_and_add_event_listener_options(&kind, closure.as_ref().unchecked_ref(), &opts)
             .ok()?;
         Some(Listener { target, kind, capture, closure })
     }
@@ -38,7 +45,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.kind,
+            &self.kind,
             self.closure.as_ref().unchecked_ref(),
             self.capture,
         );
