@@ -248,7 +248,9 @@ test('a page on another origin is blocked by CORS and nothing reaches Honeycomb'
     `expected a CORS error in the console, got:\n${r.diag()}`,
   );
   assert.equal(r.statuses.length, 0, 'no POST got an answer the page could read');
-  assert.equal(standin.calls().length, before);
+  // Other pages' last flushes may still be relayed meanwhile; none of this
+  // page's spans may be.
+  assert.ok(standin.calls().length >= before);
   assert.ok(!standin.spans().some((s) => s.resource['service.name'] === 'relay-denied' || s.name.startsWith('denied.')));
   await r.page.close();
 });
@@ -346,15 +348,18 @@ test('a body over max_request_body_size is refused before it is read, and the re
 test('load smoke: captured agent bodies replayed at 1,000 spans/s for 2 s all arrive', async () => {
   // The measurement is `make load`; this only proves its path works end to end.
   const bodies = prepareBodies(2);
-  const before = standin.spanCount();
+  // Only the replayed spans (service shop-web) count: pages of earlier
+  // tests may still send their last spans meanwhile.
+  const replayed = () => standin.spans().filter((s) => s.resource['service.name'] === 'shop-web').length;
+  const before = replayed();
   const r = await runStep({ url: collector.tracesUrl, bodies, spansPerSec: 1000, seconds: 2, collector });
   assert.ok(r.sentSpans >= 1500, `${r.sentSpans} spans sent`);
   assert.deepEqual(Object.keys(r.statuses), ['200'], JSON.stringify(r.statuses));
   assert.equal(r.collectorAccepted, r.sentSpans);
   assert.ok(r.alive && r.cores > 0 && r.peakRss > 0 && r.p99 > 0);
   const until = Date.now() + 10_000;
-  while (standin.spanCount() - before < r.sentSpans && Date.now() < until) await sleep(100);
-  assert.equal(standin.spanCount() - before, r.sentSpans);
+  while (replayed() - before < r.sentSpans && Date.now() < until) await sleep(100);
+  assert.equal(replayed() - before, r.sentSpans);
 });
 
 test('with HONEYCOMB_DATASET (Classic environments) the dataset header is sent too', async () => {
