@@ -6,6 +6,7 @@
 //
 //   node bench/lib/wasm-size.mjs <module.wasm> [--top N] [--json out.json]
 import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
@@ -233,7 +234,8 @@ export function report(file, { top = 40 } = {}) {
     crateOf,
   );
   return {
-    file,
+    // Relative to the working directory, so results name no machine path.
+    file: path.relative(process.cwd(), file),
     bytes: buf.length,
     gzip: zlib.gzipSync(buf, { level: 9 }).length,
     sections: mod.sections,
