@@ -50,7 +50,7 @@ node_modules/.bin/esbuild www/bundled/main.js --bundle --format=esm --minify --l
 cp pkg/waggle_rum_bg.wasm www/bundled/dist/
 
 collector_bin="$(bash scripts/collector.sh)" || die "no collector binary; see the messages above."
-venv="$(bash scripts/backend-venv.sh)"
+venv="$(bash scripts/venv.sh venv www/backend/requirements.txt)"
 python="$venv/bin/python"
 [[ -x "$python" && -f "$venv/.installed" ]] \
   || die "the backend's virtualenv ($venv) is missing or incomplete: run bash scripts/setup.sh."

@@ -60,11 +60,12 @@ else
 fi
 done_step
 
-# A virtualenv at the path $1 prints, from the pinned requirements file $2.
-# The marker is written last, so an install cut short is redone.
+# The virtualenv named $1 (see scripts/venv.sh), from the pinned
+# requirements file $2. The marker is written last, so an install cut short
+# is redone.
 make_venv() {
   local venv
-  venv="$(bash "$1")"
+  venv="$(bash scripts/venv.sh "$1" "$2")"
   if [[ ! -f "$venv/.installed" ]]; then
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
       || fail "Python 3.10 or newer is needed as python3 (found: $(python3 --version 2>&1 || echo none))."
@@ -79,12 +80,12 @@ make_venv() {
 
 if [[ -f www/backend/requirements.txt ]]; then
   step "Python backend virtualenv"
-  make_venv scripts/backend-venv.sh www/backend/requirements.txt
+  make_venv venv www/backend/requirements.txt
   done_step
 fi
 
 step "OTLP stand-in for Honeycomb (Python gRPC virtualenv)"
-make_venv scripts/standin-venv.sh tests/standin/requirements.txt
+make_venv standin-venv tests/standin/requirements.txt
 done_step
 
 step "OpenTelemetry Collector"

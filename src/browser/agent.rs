@@ -96,6 +96,9 @@ pub struct Agent {
     pub session_previous_id: Option<String>,
     /// `user.*` attributes from `setUser`, added to every span.
     pub user: Vec<(String, Value)>,
+    /// Global attributes (`init`'s `attributes`, `setGlobalAttributes`),
+    /// converted once rather than for every span.
+    pub globals: Vec<(String, Value)>,
     /// Whether the session is kept, when sampling is per session.
     pub session_sampled: bool,
     /// When storage was last read for the session, epoch ms.
@@ -231,20 +234,9 @@ impl Agent {
                 span.set_attribute(&self.limits, key, Value::from(value.clone()));
             }
         }
-        for (k, v) in &self.user {
+        for (k, v) in self.user.iter().chain(&self.globals) {
             if span.attribute(k).is_none() {
                 span.set_attribute(&self.limits, k, v.clone());
-            }
-        }
-        for (k, v) in &self.config.attributes {
-            if span.attribute(k).is_none() {
-                let value = match v {
-                    AttrInput::Str(s) => Value::from(s.clone()),
-                    AttrInput::Bool(b) => Value::Bool(*b),
-                    AttrInput::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::I64(*n as i64),
-                    AttrInput::Number(n) => Value::F64(*n),
-                };
-                span.set_attribute(&self.limits, k, value);
             }
         }
         self.exporter.push(span);
@@ -269,6 +261,24 @@ impl Agent {
     }
 }
 
+/// `init`'s `attributes` as span attribute values: whole numbers as
+/// integers, other numbers as doubles.
+pub fn global_attributes(config: &Config) -> Vec<(String, Value)> {
+    config
+        .attributes
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                AttrInput::Str(s) => Value::from(s.clone()),
+                AttrInput::Bool(b) => Value::Bool(*b),
+                AttrInput::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::I64(*n as i64),
+                AttrInput::Number(n) => Value::F64(*n),
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
 /// The context that makes new spans children of `span`.
 pub fn context_of(span: &SpanData) -> ParentContext {
     ParentContext { trace_id: span.trace_id, span_id: span.span_id, flags: span.flags, trace_state: span.trace_state.clone() }
@@ -276,5 +286,10 @@ pub fn context_of(span: &SpanData) -> ParentContext {
 
 /// Converts a JS exception into a message for the console.
 pub fn describe(err: &JsValue) -> String {
-    js::string(err, "message").or_else(|| err.as_string()).unwrap_or_else(|| "unknown error".into())
+    let message = super::lib::http::error_message(err);
+    if message.is_empty() {
+        "unknown error".into()
+    } else {
+        message
+    }
 }

@@ -174,18 +174,17 @@ pub fn with_span(name: &str, f: &Function, attributes: JsValue) -> Result<JsValu
             Err(e)
         }
         Ok(v) if js::get(&v, "then").is_function() => {
-            let (h1, h2) = (handle.clone(), handle.clone());
-            let ok = Closure::once_into_js(move |value: JsValue| -> Result<JsValue, JsValue> {
-                end_with(&h1, None);
-                Ok(value)
-            });
-            let err = Closure::once_into_js(move |e: JsValue| -> Result<JsValue, JsValue> {
-                end_with(&h2, Some(&e));
-                Err(e)
-            });
             // A derived promise settles with the same value or error, and an
             // unhandled rejection stays unhandled, as without the agent.
-            Ok(js::then(&v, ok, err).into())
+            Ok(js::settle(&v, move |ok, value| {
+                if ok {
+                    end_with(&handle, None);
+                    Ok(value)
+                } else {
+                    end_with(&handle, Some(&value));
+                    Err(value)
+                }
+            }))
         }
         Ok(v) => {
             end_with(&handle, None);
@@ -227,19 +226,13 @@ pub fn set_global_attributes(attributes: JsValue) {
         for entry in js_sys::Object::entries(attributes.unchecked_ref()).iter() {
             let pair: Array = entry.unchecked_into();
             let (Some(k), v) = (pair.get(0).as_string(), pair.get(1)) else { continue };
-            let input = if let Some(s) = v.as_string() {
-                crate::core::config::AttrInput::Str(s)
-            } else if let Some(n) = v.as_f64() {
-                crate::core::config::AttrInput::Number(n)
-            } else if let Some(b) = v.as_bool() {
-                crate::core::config::AttrInput::Bool(b)
-            } else {
-                a.config.attributes.retain(|(key, _)| *key != k);
-                continue;
-            };
-            match a.config.attributes.iter_mut().find(|(key, _)| *key == k) {
-                Some(slot) => slot.1 = input,
-                None => a.config.attributes.push((k, input)),
+            // Strings, numbers and booleans, as init's `attributes` takes;
+            // anything else removes the key.
+            let value = if v.is_string() || v.as_f64().is_some() || v.as_bool().is_some() { to_value(&v) } else { None };
+            match (value, a.globals.iter_mut().find(|(key, _)| *key == k)) {
+                (Some(value), Some(slot)) => slot.1 = value,
+                (Some(value), None) => a.globals.push((k, value)),
+                (None, _) => a.globals.retain(|(key, _)| *key != k),
             }
         }
     });

@@ -4,14 +4,14 @@
 
 use gloo_timers::callback::Timeout;
 use opentelemetry::trace::{SpanKind, TraceFlags};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use crate::core::span::{Link, SpanData};
-use crate::core::tracecontext::{parse_traceparent, parse_tracestate, server_timing_traceparent};
+use crate::core::tracecontext::{parse_traceparent, parse_tracestate};
 
 use super::agent::{with_agent, Agent, ParentContext};
 use super::lib::js;
 use super::lib::listener::Listener;
+use super::lib::timing::{event_if_set, network_events, server_timing_link, timing_attributes};
 
 /// Navigation Timing fields recorded as events on `documentLoad`.
 const NAVIGATION_EVENTS: [&str; 10] = [
@@ -25,20 +25,6 @@ const NAVIGATION_EVENTS: [&str; 10] = [
     "loadEventStart",
     "loadEventEnd",
     "redirectEnd",
-];
-
-/// Network phases recorded as events on `documentFetch` and `resourceFetch`.
-pub const NETWORK_EVENTS: [&str; 10] = [
-    "fetchStart",
-    "domainLookupStart",
-    "domainLookupEnd",
-    "connectStart",
-    "secureConnectionStart",
-    "connectEnd",
-    "requestStart",
-    "responseStart",
-    "responseEnd",
-    "workerStart",
 ];
 
 /// Watches for the end of page load and records it once.
@@ -90,68 +76,6 @@ pub fn meta_parent() -> Option<ParentContext> {
     let tp = parse_traceparent(&read("traceparent")?)?;
     let trace_state = read("tracestate").and_then(|s| parse_tracestate(&s)).unwrap_or_default();
     Some(ParentContext { trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, trace_state })
-}
-
-/// The `traceparent` a server put in `Server-Timing` on a timing entry.
-pub fn server_timing_link(entry: &JsValue) -> Option<Link> {
-    let list = js::get(entry, "serverTiming");
-    let list: js_sys::Array = list.dyn_into().ok()?;
-    for item in list.iter() {
-        if js::string(&item, "name").is_some_and(|n| n.eq_ignore_ascii_case("traceparent")) {
-            let desc = js::string(&item, "description").unwrap_or_default();
-            let tp = server_timing_traceparent(&format!("traceparent;desc=\"{}\"", desc.replace('"', "\\\"")))?;
-            return Some(Link { trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, attributes: Vec::new() });
-        }
-    }
-    None
-}
-
-fn event_if_set(agent: &Agent, span: &mut SpanData, entry: &JsValue, field: &str) {
-    let v = js::num(entry, field);
-    if v > 0.0 {
-        let t = agent.clock.epoch_ns(v);
-        span.add_event(&agent.limits, field, t, Vec::new());
-    }
-}
-
-/// Body sizes and protocol, where the entry exposes them.
-pub fn timing_attributes(agent: &Agent, span: &mut SpanData, entry: &JsValue) {
-    let status = js::num(entry, "responseStatus");
-    if status > 0.0 {
-        agent.attr(span, "http.response.status_code", status as i64);
-    }
-    let transfer = js::num(entry, "transferSize");
-    let encoded = js::num(entry, "encodedBodySize");
-    let decoded = js::num(entry, "decodedBodySize");
-    if encoded > 0.0 {
-        agent.attr(span, "http.response.body.size", encoded as i64);
-    }
-    if transfer > 0.0 {
-        agent.attr(span, "http.response.size", transfer as i64);
-    }
-    if decoded > 0.0 && decoded != encoded {
-        agent.attr(span, "waggle.response.decoded_body_size", decoded as i64);
-    }
-    if let Some(proto) = js::string(entry, "nextHopProtocol").filter(|p| !p.is_empty()) {
-        let (name, version) = match proto.as_str() {
-            "h2" => ("http", "2"),
-            "h3" => ("http", "3"),
-            "http/1.1" => ("http", "1.1"),
-            "http/1.0" => ("http", "1.0"),
-            other => (other, ""),
-        };
-        agent.attr(span, "network.protocol.name", name.to_owned());
-        if !version.is_empty() {
-            agent.attr(span, "network.protocol.version", version.to_owned());
-        }
-    }
-}
-
-/// Adds the network phase events of a timing entry.
-pub fn network_events(agent: &Agent, span: &mut SpanData, entry: &JsValue) {
-    for field in NETWORK_EVENTS {
-        event_if_set(agent, span, entry, field);
-    }
 }
 
 fn record(agent: &mut Agent, perf: &web_sys::Performance, nav: &JsValue) {

@@ -5,13 +5,12 @@
 //! policy in `core::export`, and sends what is queued with `keepalive`
 //! when the page is hidden, in bodies that fit the browser's 64 KiB budget.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Object, Promise};
 use opentelemetry::KeyValue;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::config::BatchConfig;
@@ -130,9 +129,7 @@ impl Exporter {
         self.retry_timer = None;
         self.send_batches(keepalive);
         let all: Array = self.pending.borrow().iter().map(|(_, p)| p.clone()).collect();
-        let done = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
-        let done2 = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
-        js::then(&Promise::all(&all), done, done2)
+        js::settle(&Promise::all(&all), |_, _| Ok(JsValue::UNDEFINED)).unchecked_into()
     }
 
     fn send_batches(&mut self, keepalive: bool) {
@@ -193,33 +190,28 @@ impl Exporter {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         let pending = self.pending.clone();
-        let pending2 = self.pending.clone();
         let sent = match self.fetch.call2(&js::global(), &self.url.as_str().into(), &init) {
             Ok(p) => p.dyn_into::<Promise>().unwrap_or_else(|v| Promise::resolve(&v)),
             Err(e) => Promise::reject(&e),
         };
-        let spans = Rc::new(Cell::new(Some(spans)));
-        let spans2 = spans.clone();
-        let on_answer = Closure::once_into_js(move |resp: JsValue| {
+        // Settles either way, so flush() never rejects and nothing of the
+        // agent's shows up as an unhandled rejection.
+        let settled = js::settle(&sent, move |ok, answer| {
             pending.borrow_mut().retain(|(i, _)| *i != id);
-            let status = js::num(&resp, "status") as u16;
-            let retry_after = js::call(&js::get(&resp, "headers"), "get", &["retry-after".into()])
-                .as_string()
-                .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
-            js::debug(debug, &format!("export of {count} spans answered {status}"));
-            let spans = spans.take().unwrap_or_default();
-            with_agent(|a| a.exporter.answered(Some(status), retry_after, spans));
-            JsValue::UNDEFINED
+            if ok {
+                let status = js::num(&answer, "status") as u16;
+                let retry_after = js::call(&js::get(&answer, "headers"), "get", &["retry-after".into()])
+                    .as_string()
+                    .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
+                js::debug(debug, &format!("export of {count} spans answered {status}"));
+                with_agent(|a| a.exporter.answered(Some(status), retry_after, spans));
+            } else {
+                js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
+                with_agent(|a| a.exporter.answered(None, None, spans));
+            }
+            Ok(JsValue::UNDEFINED)
         });
-        let on_error = Closure::once_into_js(move |err: JsValue| {
-            pending2.borrow_mut().retain(|(i, _)| *i != id);
-            js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&err)));
-            let spans = spans2.take().unwrap_or_default();
-            with_agent(|a| a.exporter.answered(None, None, spans));
-            JsValue::UNDEFINED
-        });
-        let settled = js::then(&sent, on_answer, on_error);
-        self.pending.borrow_mut().push((id, settled));
+        self.pending.borrow_mut().push((id, settled.unchecked_into()));
     }
 
     fn answered(&mut self, status: Option<u16>, retry_after_ms: Option<f64>, mut spans: Vec<SpanData>) {

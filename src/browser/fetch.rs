@@ -92,7 +92,9 @@ fn traced(timings: &Timings, original: &Function, this: &JsValue, args: &Array) 
     match &result {
         Ok(ret) if js::get(ret, "then").is_function() => {
             let t = timings.clone();
-            let chained = http::on_settle(ret, move |ok, value| {
+            // Handing the page this chained promise rather than `ret` keeps
+            // an unhandled rejection unhandled, as without the agent.
+            let chained = js::settle(ret, move |ok, value| {
                 let end = js::now();
                 if ok {
                     let status = js::num(&value, "status") as u16;
@@ -103,9 +105,11 @@ fn traced(timings: &Timings, original: &Function, this: &JsValue, args: &Array) 
                         .and_then(|h| http::server_timing_header_link(&h));
                     http::close(&mut span, end, Outcome::Response(status, link));
                     t.finish(done(span, end));
+                    Ok(value)
                 } else {
                     http::close(&mut span, end, http::failure(&value));
                     t.finish_now(done(span, end));
+                    Err(value)
                 }
             });
             return Ok(chained);

@@ -100,18 +100,6 @@ fn resource_info(config: &Config) -> ResourceInfo {
     }
 }
 
-fn absolute_url(url: &str) -> String {
-    let base = js::string(&js::get(&js::global(), "location"), "href").unwrap_or_default();
-    web_sys_url(url, &base).unwrap_or_else(|| url.to_owned())
-}
-
-fn web_sys_url(url: &str, base: &str) -> Option<String> {
-    let ctor: Function = js::get(&js::global(), "URL").dyn_into().ok()?;
-    let args: Array = [JsValue::from_str(url), JsValue::from_str(base)].iter().collect();
-    let u = js_sys::Reflect::construct(&ctor, &args).ok()?;
-    js::string(&u, "href")
-}
-
 /// Starts the agent. Throws a `TypeError` named `WaggleConfigError`, with
 /// the option's name in `option`, when an option is missing or wrong.
 #[wasm_bindgen(js_name = init)]
@@ -140,12 +128,16 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     let fetch: Function = js::get(&js::global(), "fetch")
         .dyn_into()
         .map_err(|_| config_error("options", "waggle: this browser has no fetch"))?;
-    let export_url = absolute_url(&config.traces_url());
+    // Resolved as fetch resolves it, so a relative endpoint is recognised
+    // (and left untraced) whatever form the page's requests take.
+    let traces_url = config.traces_url();
+    let export_url = lib::http::absolute_url(&traces_url).unwrap_or(traces_url);
     let origin = js::string(&js::get(&js::global(), "location"), "origin").unwrap_or_default();
     let resource = resource_info(&config).attributes();
     let exporter = Exporter::new(export_url.clone(), fetch, resource, config.batch.clone(), config.debug);
     let sampler = Sampler::new(config.sample_rate);
     let inst = config.instrumentations.clone();
+    let globals = agent::global_attributes(&config);
     agent::install(Agent {
         config,
         clock,
@@ -163,6 +155,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         session_id: None,
         session_previous_id: None,
         user: Vec::new(),
+        globals,
         session_sampled: true,
         session_checked_ms: f64::NEG_INFINITY,
         session_memory: None,
@@ -214,9 +207,6 @@ pub fn shutdown() -> Promise {
     drop(detached);
     match agent::take() {
         None => Promise::resolve(&JsValue::UNDEFINED),
-        Some(mut a) => {
-            a.instrumentations.clear();
-            a.exporter.flush(false)
-        }
+        Some(mut a) => a.exporter.flush(false),
     }
 }

@@ -6,6 +6,8 @@
 
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
+use super::span::Link;
+
 /// The parts of a valid `traceparent`.
 ///
 /// ```
@@ -26,6 +28,11 @@ pub struct TraceParent {
 }
 
 impl TraceParent {
+    /// A link to the span this names (a server's, from `Server-Timing`).
+    pub fn link(&self) -> Link {
+        Link { trace_id: self.trace_id, span_id: self.span_id, flags: self.flags, attributes: Vec::new() }
+    }
+
     /// Formats the version-00 header value.
     pub fn to_header(&self) -> String {
         format_traceparent(self.trace_id, self.span_id, self.flags)

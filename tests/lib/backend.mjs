@@ -1,12 +1,12 @@
 // Runs the demo backend (www/backend/app.py, Flask with the OpenTelemetry
 // Python SDK) for a test, on a free port, sending its spans to the test's
 // own collector.
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './server.mjs';
 import { freePorts } from './collector.mjs';
+import { spawnLogged, tailFile, venvPython, waitHealthy } from './process.mjs';
 
 const APP = path.join(REPO_ROOT, 'www', 'backend', 'app.py');
 
@@ -15,35 +15,10 @@ const APP = path.join(REPO_ROOT, 'www', 'backend', 'app.py');
  * scripts/setup.sh builds from www/backend/requirements.txt.
  */
 export function backendPython() {
-  if (process.env.WAGGLE_PYTHON) return process.env.WAGGLE_PYTHON;
-  const venv = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'backend-venv.sh')], { encoding: 'utf8' }).trim();
-  const python = path.join(venv, 'bin', 'python');
-  if (!fs.existsSync(path.join(venv, '.installed')) || !fs.existsSync(python)) {
-    throw new Error(`the backend's virtualenv is missing (${venv}): run bash scripts/setup.sh`);
-  }
-  return python;
+  return venvPython('venv', 'www/backend/requirements.txt', { override: process.env.WAGGLE_PYTHON, what: "the backend's" });
 }
 
-const running = new Set();
-process.once('exit', () => {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no backend log)';
-  }
-}
+const tail = (file, lines = 40) => tailFile(file, lines, '(no backend log)');
 
 /**
  * @param {object} opts
@@ -74,7 +49,6 @@ export async function startBackend({
   port ??= (await freePorts(1))[0];
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'waggle-backend-'));
   const logFile = path.join(dir, 'backend.log');
-  const logFd = fs.openSync(logFile, 'a');
   const env = {
     ...process.env,
     PORT: String(port),
@@ -94,44 +68,12 @@ export async function startBackend({
   }
   if (!serviceName && !('OTEL_SERVICE_NAME' in extraEnv)) delete env.OTEL_SERVICE_NAME;
 
-  const child = spawn(python, [APP], { cwd: REPO_ROOT, env, stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  running.add(child);
-  let exited = null;
-  const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      running.delete(child);
-      resolve(exited);
-    });
-    child.once('error', (err) => {
-      exited = { code: null, signal: null, error: err };
-      running.delete(child);
-      resolve(exited);
-    });
-  });
+  const proc = spawnLogged(python, [APP], { cwd: REPO_ROOT, env, logFile });
+  const { child } = proc;
   const failure = (msg) => new Error(`${msg}\n--- backend log (${logFile}) ---\n${tail(logFile)}\n---`);
 
   const healthUrl = `http://127.0.0.1:${port}/healthz`;
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    if (exited) {
-      throw failure(`backend exited during start-up (${exited.error?.message ?? `code ${exited.code}, signal ${exited.signal}`})`);
-    }
-    try {
-      const res = await fetch(healthUrl, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exitPromise;
-      throw failure(`backend not healthy at ${healthUrl} after ${startTimeoutMs} ms`);
-    }
-    await sleep(100);
-  }
+  await waitHealthy(proc, healthUrl, { what: 'backend', timeoutMs: startTimeoutMs, failure });
 
   return {
     url: `http://localhost:${port}`,
@@ -144,18 +86,13 @@ export async function startBackend({
     /** Sends a signal without waiting, for tests of shutdown behaviour. */
     kill: (signal = 'SIGTERM') => child.kill(signal),
     /** Whether the process has exited (and how), or null. */
-    exited: () => exited,
+    exited: proc.exited,
     /** SIGTERM (the backend flushes its spans), then SIGKILL after 5 s. */
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
+      const exited = await proc.stop();
       if (!process.env.WAGGLE_KEEP_BACKEND_LOG) await fs.promises.rm(dir, { recursive: true, force: true });
       return exited;
     },
-    waitForExit: () => exitPromise,
+    waitForExit: () => proc.exitPromise,
   };
 }

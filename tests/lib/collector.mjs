@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './server.mjs';
 import { flattenSpans, parseJsonLines } from './otlp.mjs';
+import { sleep, spawnLogged, tailFile, tailText, waitHealthy } from './process.mjs';
 
 export { attrsOf, flattenSpans, parseJsonLines, plainValue } from './otlp.mjs';
 
@@ -82,32 +83,7 @@ export function summarizeSpans(spans, limit = 40) {
   return lines.join('\n');
 }
 
-const running = new Set();
-// A test that throws before stop() must not leave collectors behind holding
-// ports (or keeping the test runner alive).
-process.once('exit', () => {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
-function tailText(text, lines) {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function tail(file, lines = 40) {
-  try {
-    return tailText(fs.readFileSync(file, 'utf8'), lines);
-  } catch {
-    return '(no collector log)';
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tail = (file, lines = 40) => tailFile(file, lines, '(no collector log)');
 
 /**
  * Prometheus text format -> { name: total over every label set }, enough
@@ -169,8 +145,6 @@ export async function startCollector(opts = {}) {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'waggle-collector-'));
   const file = path.join(dir, 'spans.jsonl');
   const logFile = path.join(dir, 'collector.log');
-  const logFd = fs.openSync(logFile, 'a');
-
   const env = {
     ...process.env,
     // 127.0.0.1 rather than localhost: Go would pick one family for
@@ -191,52 +165,14 @@ export async function startCollector(opts = {}) {
 
   const configs = Array.isArray(config) ? config : [config];
   const [file0, ...args] = opts.command ?? [bin, ...configs.flatMap((c) => ['--config', c])];
-  const child = spawn(file0, args, {
-    cwd: dir,
-    env,
-    stdio: ['ignore', logFd, logFd],
-  });
-  fs.closeSync(logFd);
-  running.add(child);
-  let exited = null;
-  const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      running.delete(child);
-      resolve(exited);
-    });
-    child.once('error', (err) => {
-      exited = { code: null, signal: null, error: err };
-      running.delete(child);
-      resolve(exited);
-    });
-  });
+  const proc = spawnLogged(file0, args, { cwd: dir, env, logFile });
+  const { child, exited: exitedNow } = proc;
 
   const failure = (msg) =>
     new Error(`${msg}\n--- collector log (${logFile}) ---\n${tail(logFile)}\n---`);
 
   const healthUrl = `http://127.0.0.1:${healthPort}/`;
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    if (exited) {
-      throw failure(
-        `collector exited during start-up (${exited.error?.message ?? `code ${exited.code}, signal ${exited.signal}`})`,
-      );
-    }
-    try {
-      const res = await fetch(healthUrl, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exitPromise;
-      throw failure(`collector not healthy at ${healthUrl} after ${startTimeoutMs} ms`);
-    }
-    await sleep(100);
-  }
+  await waitHealthy(proc, healthUrl, { what: 'collector', timeoutMs: startTimeoutMs, failure });
 
   // After stop() the temp dir may be gone; the last contents stay readable.
   let finalText = null;
@@ -281,6 +217,7 @@ export async function startCollector(opts = {}) {
       for (;;) {
         spans = collector.spans();
         if (predicate(spans)) return spans;
+        const exited = exitedNow();
         if (exited && finalText == null) {
           throw failure(`collector exited (code ${exited.code}, signal ${exited.signal}) while waiting for spans`);
         }
@@ -296,12 +233,7 @@ export async function startCollector(opts = {}) {
     },
 
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
+      const exited = await proc.stop();
       if (finalText == null) {
         finalText = '';
         try {

@@ -3,39 +3,20 @@
 // definitions) and reads what it recorded: each Export call's metadata and
 // spans. It can be stopped and started again on the same port, and told to
 // answer UNAVAILABLE, to model an ingest that goes away and comes back.
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './server.mjs';
 import { flattenSpans, parseJsonLines } from './otlp.mjs';
 import { summarizeSpans } from './collector.mjs';
+import { sleep, spawnLogged, tailFile, venvPython } from './process.mjs';
 
 const SCRIPT = path.join(REPO_ROOT, 'tests', 'standin', 'otlp_standin.py');
 
 /** The Python with grpcio and opentelemetry-proto: $WAGGLE_STANDIN_PYTHON, else the setup venv. */
 export function standinPython() {
-  if (process.env.WAGGLE_STANDIN_PYTHON) return process.env.WAGGLE_STANDIN_PYTHON;
-  const venv = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'standin-venv.sh')], { encoding: 'utf8' }).trim();
-  const python = path.join(venv, 'bin', 'python');
-  if (!fs.existsSync(path.join(venv, '.installed')) || !fs.existsSync(python)) {
-    throw new Error(`the stand-in's virtualenv is missing (${venv}): run bash scripts/setup.sh`);
-  }
-  return python;
+  return venvPython('standin-venv', 'tests/standin/requirements.txt', { override: process.env.WAGGLE_STANDIN_PYTHON, what: "the stand-in's" });
 }
-
-const running = new Set();
-process.once('exit', () => {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * @param {object} [opts]
@@ -48,26 +29,20 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'waggle-standin-'));
   const file = path.join(dir, 'calls.jsonl');
   const logFile = path.join(dir, 'standin.log');
+  // The running stand-in process (spawnLogged's handle), or null.
   let child = null;
-  let exitPromise = null;
   let finalText = null;
 
   async function launch() {
-    const logFd = fs.openSync(logFile, 'a');
     const args = [SCRIPT, '--listen', `127.0.0.1:${port}`, '--out', file];
     if (countOnly) args.push('--count-only');
-    const proc = spawn(python, args, { stdio: ['ignore', 'pipe', logFd] });
-    fs.closeSync(logFd);
-    running.add(proc);
-    exitPromise = new Promise((resolve) => proc.once('exit', (code, signal) => {
-      running.delete(proc);
-      resolve({ code, signal });
-    }));
+    // Its stdout says the port it listens on.
+    const proc = spawnLogged(python, args, { logFile, pipeStdout: true });
     const listening = await new Promise((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`stand-in did not start in 15 s:\n${tail()}`)), 15_000);
-      proc.stdout.setEncoding('utf8');
-      proc.stdout.on('data', (d) => {
+      proc.child.stdout.setEncoding('utf8');
+      proc.child.stdout.on('data', (d) => {
         out += d;
         const m = /listening [\d.]+:(\d+)/.exec(out);
         if (m) {
@@ -75,7 +50,7 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
           resolve(Number(m[1]));
         }
       });
-      exitPromise.then((e) => {
+      proc.exitPromise.then((e) => {
         clearTimeout(timer);
         reject(new Error(`stand-in exited during start-up (${JSON.stringify(e)}):\n${tail()}`));
       });
@@ -84,13 +59,7 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
     child = proc;
   }
 
-  function tail(lines = 20) {
-    try {
-      return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no stand-in log)';
-    }
-  }
+  const tail = (lines = 20) => tailFile(logFile, lines, '(no stand-in log)');
 
   const readText = () => {
     if (finalText != null) return finalText;
@@ -106,10 +75,7 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
     if (!child) return;
     const proc = child;
     child = null;
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exitPromise;
-    clearTimeout(timer);
+    await proc.stop();
   }
 
   await launch();
@@ -129,7 +95,7 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
       return child != null;
     },
     get pid() {
-      return child?.pid;
+      return child?.child.pid;
     },
     /** One entry per Export call: { time, metadata, spans (count), request? }. */
     calls: () => parseJsonLines(readText()),
@@ -161,8 +127,8 @@ export async function startStandin({ port = 0, countOnly = false, keep = !!proce
     },
 
     /** Answer UNAVAILABLE to every Export (nothing recorded) until accept(). */
-    refuse: () => child?.kill('SIGUSR1'),
-    accept: () => child?.kill('SIGUSR2'),
+    refuse: () => child?.child.kill('SIGUSR1'),
+    accept: () => child?.child.kill('SIGUSR2'),
     /** Stops listening; up() starts it again on the same port. */
     down: halt,
     /** Starts again on the same port, appending to the same file. */

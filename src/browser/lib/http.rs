@@ -183,34 +183,11 @@ pub fn body_size(body: &JsValue) -> Option<f64> {
 
 /// The server's span named by a `Server-Timing` header value, as a link.
 pub fn server_timing_header_link(value: &str) -> Option<Link> {
-    let tp = server_timing_traceparent(value)?;
-    Some(Link { trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, attributes: Vec::new() })
+    server_timing_traceparent(value).map(|tp| tp.link())
 }
 
 /// Runs `f` once after `ms` milliseconds; the callback frees itself.
 pub fn after(ms: u32, f: impl FnOnce() + 'static) {
     let cb = Closure::once_into_js(f);
     js::call(&js::global(), "setTimeout", &[cb, JsValue::from(ms)]);
-}
-
-/// Calls `f(true, value)` when the thenable `promise` fulfils and
-/// `f(false, reason)` when it rejects, through one self-freeing callback
-/// bound twice (two one-shot closures would leak the one never called).
-///
-/// Returns the promise `then` makes, which settles with the very same value
-/// or reason: handing it to the page instead of `promise` keeps an
-/// unhandled rejection unhandled, as without the agent.
-pub fn on_settle(promise: &JsValue, f: impl FnOnce(bool, JsValue) + 'static) -> JsValue {
-    let cb = Closure::once_into_js(move |fulfilled: JsValue, value: JsValue| -> Result<JsValue, JsValue> {
-        let ok = fulfilled.is_truthy();
-        f(ok, value.clone());
-        if ok {
-            Ok(value)
-        } else {
-            Err(value)
-        }
-    });
-    let ok = js::call(&cb, "bind", &[JsValue::NULL, JsValue::TRUE]);
-    let err = js::call(&cb, "bind", &[JsValue::NULL, JsValue::FALSE]);
-    js::call(promise, "then", &[ok, err])
 }

@@ -32,14 +32,19 @@ pub fn global() -> JsValue {
     js_sys::global().into()
 }
 
+thread_local! {
+    // Looked up once: `now()` runs for every span and every request.
+    static PERFORMANCE: Option<web_sys::Performance> = get(&global(), "performance").dyn_into().ok();
+}
+
 /// The page's `performance`.
 pub fn performance() -> Option<web_sys::Performance> {
-    get(&global(), "performance").dyn_into().ok()
+    PERFORMANCE.with(|p| p.clone())
 }
 
 /// `performance.now()`, or 0 where there is none.
 pub fn now() -> f64 {
-    performance().map(|p| p.now()).unwrap_or(0.0)
+    PERFORMANCE.with(|p| p.as_ref().map_or(0.0, |p| p.now()))
 }
 
 /// Calls `obj.method(args...)`, returning `undefined` when it throws or is
@@ -63,9 +68,15 @@ pub fn debug(enabled: bool, message: &str) {
     }
 }
 
-/// `promise.then(on_ok, on_err)` with one-shot callbacks made by
-/// `Closure::once_into_js`, which free themselves once called.
-pub fn then(promise: &JsValue, on_ok: JsValue, on_err: JsValue) -> js_sys::Promise {
-    let p = call(promise, "then", &[on_ok, on_err]);
-    p.dyn_into().unwrap_or_else(|v| js_sys::Promise::resolve(&v))
+/// Calls `f(true, value)` when the thenable `promise` fulfils and
+/// `f(false, reason)` when it rejects, and returns the promise `then` makes,
+/// which settles as `f` says (`Err` rejects with that value).
+///
+/// One self-freeing callback is bound twice: two one-shot closures would
+/// leak the one never called, on every request and every `withSpan`.
+pub fn settle(promise: &JsValue, f: impl FnOnce(bool, JsValue) -> Result<JsValue, JsValue> + 'static) -> JsValue {
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move |fulfilled: JsValue, value: JsValue| f(fulfilled.is_truthy(), value));
+    let ok = call(&cb, "bind", &[JsValue::NULL, JsValue::TRUE]);
+    let err = call(&cb, "bind", &[JsValue::NULL, JsValue::FALSE]);
+    call(promise, "then", &[ok, err])
 }

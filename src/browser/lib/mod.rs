@@ -5,3 +5,4 @@ pub mod js;
 pub mod listener;
 pub mod patch;
 pub mod resource_timing;
+pub mod timing;

@@ -21,7 +21,7 @@ use crate::core::http::{match_timing, without_fragment, EntryTimes, RequestTimes
 use crate::core::span::SpanData;
 
 use super::super::agent::{with_agent, Agent};
-use super::super::document_load::{network_events, server_timing_link, timing_attributes};
+use super::timing::{network_events, server_timing_link, timing_attributes};
 use super::http::after;
 use super::js;
 
