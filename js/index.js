@@ -43,6 +43,7 @@ export async function init(options) {
   const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
   await load(wasmUrl);
   wasm.init(options);
+  hooks = wasm.hooks() || null;
   ready = true;
   for (const [fn, arg] of early.splice(0)) wasm[fn](arg);
 }
@@ -57,9 +58,112 @@ const inert = {
   run(fn) { return fn(); },
 };
 
+// What the wasm side shares with this one (see hooks() in app_spans.rs):
+// q, the ended spans waiting for export; ctx, the current set of session,
+// page, user and global attributes; cur, the current parent span; checked,
+// when the session was last read.
+let hooks = null;
+const perf = globalThis.performance;
+
+// A call into the agent never throws into the app: if the agent has
+// failed, the app's span calls carry on as no-ops.
+function safe(f) {
+  try {
+    return f();
+  } catch (e) {
+    return undefined;
+  }
+}
+
+// Attributes are copied when given, as flat [key, value, ...] pairs:
+// the app may reuse or change its object afterwards.
+function pairs(attributes, out) {
+  if (attributes !== null && typeof attributes === 'object') {
+    for (const k of Object.keys(attributes)) {
+      const v = attributes[k];
+      out.push(k, Array.isArray(v) ? v.slice() : v);
+    }
+  }
+  return out;
+}
+
+function describe(e) {
+  const m = e !== null && typeof e === 'object' ? e.message : e;
+  return typeof m === 'string' && m ? m : 'unknown error';
+}
+
+// An app span is recorded here, in JS, and taken into the agent a batch at
+// a time in tasks of its own: starting, annotating and ending one never
+// calls into WebAssembly (the parent and context are read from hooks).
+class Span {
+  constructor(name, attributes, startTime) {
+    this.n = String(name);
+    this.t0 = typeof startTime === 'number' && isFinite(startTime) ? startTime : perf.now();
+    this.t1 = undefined;
+    this.p = hooks.cur;
+    this.i = undefined;
+    this.a = pairs(attributes, []);
+    this.e = undefined;
+    this.st = undefined;
+    this.m = undefined;
+    this.c = 0;
+  }
+
+  setAttribute(key, value) {
+    if (this.t1 === undefined) this.a.push(String(key), Array.isArray(value) ? value.slice() : value);
+  }
+
+  addEvent(name, attributes) {
+    if (this.t1 === undefined) (this.e ??= []).push([String(name), pairs(attributes, []), perf.now()]);
+  }
+
+  setStatus(code, message) {
+    if (this.t1 === undefined) {
+      this.st = code;
+      this.m = message === undefined || message === null ? undefined : String(message);
+    }
+  }
+
+  end(endTime) {
+    if (this.t1 !== undefined) return;
+    const now = perf.now();
+    this.t1 = typeof endTime === 'number' && isFinite(endTime) ? endTime : now;
+    const h = hooks;
+    if (now - h.checked >= 1000) safe(() => wasm.refreshContext());
+    this.c = h.ctx;
+    const q = h.q;
+    q.push(this);
+    // Bounded: past the limit the oldest batch goes, counted, and the
+    // count is reported with the next export.
+    if (q.length > h.max + h.batch) {
+      q.splice(0, h.batch);
+      h.dropped += h.batch;
+    }
+    if (q.length === 1 || q.length % h.batch === 0) safe(() => wasm.spansQueued());
+  }
+
+  // The span's ids, made (with its sampling decision) only when the app
+  // needs them.
+  ids() {
+    if (this.i === undefined) this.i = safe(() => wasm.spanIds(this.p)) || null;
+    return this.i;
+  }
+
+  traceparent() {
+    const i = this.ids();
+    return i ? `00-${i[0]}-${i[1]}-${(i[2] & 0xff).toString(16).padStart(2, '0')}` : undefined;
+  }
+
+  run(fn) {
+    const i = this.ids();
+    if (i) safe(() => wasm.enterSpan(i, this.p));
+    return fn();
+  }
+}
+
 /** Starts a span, a child of the current one (see withSpan). */
 export function startSpan(name, attributes, startTime) {
-  return ready ? wasm.startSpan(String(name), attributes, startTime) : inert;
+  return ready && hooks ? new Span(name, attributes, startTime) : inert;
 }
 
 /**
@@ -67,7 +171,35 @@ export function startSpan(name, attributes, startTime) {
  * returns a promise, when it settles. Returns what fn returns.
  */
 export function withSpan(name, fn, attributes) {
-  return ready ? wasm.withSpan(String(name), fn, attributes) : fn(inert);
+  if (!ready || !hooks) return fn(inert);
+  const span = new Span(name, attributes);
+  const failed = (e) => {
+    span.setStatus('error', describe(e));
+    span.end();
+  };
+  let result;
+  try {
+    result = span.run(() => fn(span));
+  } catch (e) {
+    failed(e);
+    throw e;
+  }
+  if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+    // A derived promise settles with the same value or error, and an
+    // unhandled rejection stays unhandled, as without the agent.
+    return result.then(
+      (v) => {
+        span.end();
+        return v;
+      },
+      (e) => {
+        failed(e);
+        throw e;
+      },
+    );
+  }
+  span.end();
+  return result;
 }
 
 /** Sets user.* attributes on every later span; null clears them. */

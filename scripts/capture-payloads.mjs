@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startCollector } from '../tests/lib/collector.mjs';
+import { bodyText } from '../tests/lib/otlp.mjs';
 import { startServer, REPO_ROOT } from '../tests/lib/server.mjs';
 import { launchBrowser, openPage, formatConsole } from '../tests/lib/browser.mjs';
 
@@ -29,7 +30,7 @@ try {
   for (let v = 0; v < visits; v++) {
     const { page, consoleMessages, pageErrors } = await openPage(browser, null);
     page.on('request', (req) => {
-      if (req.method() === 'POST' && req.url() === collector.tracesUrl) bodies.push(req.postData());
+      if (req.method() === 'POST' && req.url() === collector.tracesUrl) bodies.push(bodyText(req.postDataBuffer(), req.headers()['content-encoding']));
     });
     await page.goto(`${server.url}/pages/relay/shop.html?endpoint=${encodeURIComponent(collector.endpoint)}&user=${v + 1}&ref=campaign-${v % 3}`);
     const ready = await page.evaluate(() => window.ready);

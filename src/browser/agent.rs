@@ -5,11 +5,12 @@ use std::any::Any;
 use std::cell::RefCell;
 
 use opentelemetry::trace::{SpanId, SpanKind, TraceFlags, TraceId};
-use opentelemetry::Value;
+use opentelemetry::{KeyValue, Value};
 use wasm_bindgen::JsValue;
 
 use crate::core::clock::Clock;
 use crate::core::config::{AttrInput, Config, SampleBy, UrlPattern};
+use crate::core::context::Contexts;
 use crate::core::ids::IdGenerator;
 use crate::core::limits::SpanLimits;
 use crate::core::sampling::Sampler;
@@ -105,6 +106,12 @@ pub struct Agent {
     pub session_checked_ms: f64,
     /// The session's stored form, for when storage is unavailable.
     pub session_memory: Option<String>,
+    /// The page, session, user and global attribute sets spans share.
+    pub contexts: Contexts,
+    /// What the JS side of the agent reads without calling in: the current
+    /// context set (`ctx`), the current parent (`cur`), when the session
+    /// was last checked (`checked`), and the app's finished spans (`q`).
+    pub hooks: js_sys::Object,
 }
 
 /// The page a span happened on.
@@ -192,24 +199,71 @@ impl Agent {
 
     /// Makes `span` current until [`Agent::exit`] is called with its id.
     pub fn enter(&mut self, span: &SpanData) {
-        self.context.push(context_of(span));
+        self.enter_context(context_of(span));
+    }
+
+    /// Makes `parent` current until [`Agent::exit`] is called with its id.
+    pub fn enter_context(&mut self, parent: ParentContext) {
+        self.context.push(parent);
+        self.publish_current();
     }
 
     /// Ends what [`Agent::enter`] began, wherever it is in the stack.
     pub fn exit(&mut self, span_id: SpanId) {
         if let Some(i) = self.context.iter().rposition(|c| c.span_id == span_id) {
             self.context.remove(i);
+            self.publish_current();
         }
+    }
+
+    /// Tells the JS side which span is current, so the app's spans started
+    /// there pick their parent without calling in.
+    fn publish_current(&self) {
+        let cur = match self.context.last() {
+            Some(c) => {
+                let arr = js_sys::Array::new();
+                arr.push(&c.trace_id.to_string().into());
+                arr.push(&c.span_id.to_string().into());
+                arr.push(&JsValue::from(c.flags.to_u8()));
+                arr.push(&c.trace_state.as_str().into());
+                arr.into()
+            }
+            None => JsValue::UNDEFINED,
+        };
+        js::set(&self.hooks, "cur", &cur);
+    }
+
+    /// Records the page, session, user and global attributes now in force
+    /// as the context set later spans share, and tells the JS side.
+    pub fn update_context(&mut self) {
+        let mut attrs = Vec::with_capacity(4 + self.user.len() + self.globals.len());
+        if let Some(id) = &self.session_id {
+            attrs.push(KeyValue::new("session.id", id.clone()));
+        }
+        for (key, value) in [("page.url", &self.page.url), ("page.route", &self.page.route), ("page.title", &self.page.title)] {
+            if !value.is_empty() {
+                attrs.push(KeyValue::new(key, value.clone()));
+            }
+        }
+        for (k, v) in self.user.iter().chain(&self.globals) {
+            if !attrs.iter().any(|kv| kv.key.as_str() == k) {
+                attrs.push(KeyValue::new(k.clone(), v.clone()));
+            }
+        }
+        let id = self.contexts.update(attrs);
+        js::set(&self.hooks, "ctx", &JsValue::from(id));
+        js::set(&self.hooks, "checked", &JsValue::from(self.session_checked_ms - self.clock.origin_ns() as f64 / 1e6));
     }
 
     /// Re-reads `page.url`, `page.route` and `page.title`.
     pub fn refresh_page(&mut self) {
         let redact = self.config.redact_query_params.clone();
         self.page = PageContext::read(|u| scrub(u, &redact));
+        self.update_context();
     }
 
-    /// Ends `span` and hands it to the exporter if it is sampled, with the
-    /// page, session, user and global attributes every span carries.
+    /// Ends `span` and hands it to the exporter if it is sampled, marked
+    /// with the page, session, user and global attributes in force.
     pub fn finish(&mut self, mut span: SpanData) {
         if !span.flags.is_sampled() {
             return;
@@ -218,28 +272,21 @@ impl Agent {
             let now = self.now_ns();
             span.end(now);
         }
+        self.mark_context(&mut span);
+        self.exporter.push(span);
+    }
+
+    /// Gives `span` the current context set, checking the session first
+    /// (at most once a second), and `session.previous_id` if it is the
+    /// first span of a renewed session.
+    pub fn mark_context(&mut self, span: &mut SpanData) {
         if self.now_ms() - self.session_checked_ms >= 1000.0 {
             super::session::refresh(self, false);
         }
-        if let Some(id) = &self.session_id {
-            if span.attribute("session.id").is_none() {
-                span.set_attribute(&self.limits, "session.id", Value::from(id.clone()));
-            }
-            if let Some(prev) = self.session_previous_id.take() {
-                span.set_attribute(&self.limits, "session.previous_id", Value::from(prev));
-            }
+        if let Some(prev) = self.session_previous_id.take() {
+            span.set_attribute(&self.limits, "session.previous_id", Value::from(prev));
         }
-        for (key, value) in [("page.url", &self.page.url), ("page.route", &self.page.route), ("page.title", &self.page.title)] {
-            if !value.is_empty() && span.attribute(key).is_none() {
-                span.set_attribute(&self.limits, key, Value::from(value.clone()));
-            }
-        }
-        for (k, v) in self.user.iter().chain(&self.globals) {
-            if span.attribute(k).is_none() {
-                span.set_attribute(&self.limits, k, v.clone());
-            }
-        }
-        self.exporter.push(span);
+        span.context = self.contexts.current();
     }
 
     /// Whether `url` matches one of `patterns`.

@@ -1,5 +1,13 @@
-//! The app's own telemetry: `startSpan`, `withSpan`, `setUser` and
-//! `setGlobalAttributes`.
+//! The app's own telemetry: the wasm side of `startSpan` and `withSpan`,
+//! and `setUser` and `setGlobalAttributes`.
+//!
+//! The app's spans are recorded in JS (`js/index.js`): starting one,
+//! setting five attributes and ending it never calls into wasm, so it
+//! costs the app about a microsecond and no task of its own. Ended spans
+//! wait in a bounded JS array that the exporter takes from a batch at a
+//! time, in tasks of their own ([`take`]); sampling, limits and ids are
+//! applied there. A span asks for its ids early only when the app needs
+//! them (`traceparent()`, `run`, `withSpan`).
 //!
 //! A span made current by `withSpan` (or `span.run`) parents the requests
 //! the callback starts synchronously and in the promise callbacks it chains
@@ -8,15 +16,16 @@
 //! followed there. `span.run(fn)` re-enters it explicitly.
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function};
-use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry::{Array as OtelArray, StringValue, Value};
+use js_sys::{Array, Object, Reflect};
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceFlags, TraceId};
+use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::core::config::BatchConfig;
 use crate::core::span::SpanData;
 
-use super::agent::with_agent;
+use super::agent::{with_agent, Agent, ParentContext};
 use super::lib::js;
 
 /// Converts a JS attribute value; `None` for what OTLP cannot carry.
@@ -36,161 +45,199 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
     }
 }
 
-/// A span the app started. Ending it twice is harmless; a handle made
-/// while the agent is off does nothing.
-#[wasm_bindgen]
-pub struct Span {
-    data: Option<SpanData>,
+/// The object both sides of the agent share (see [`Agent::hooks`]):
+/// `q`, the app's ended spans, bounded by `max` (past it the oldest
+/// `batch` go and are counted in `dropped`).
+pub fn hooks_object(batch: &BatchConfig) -> Object {
+    let hooks = Object::new();
+    js::set(&hooks, "q", &Array::new());
+    js::set(&hooks, "ctx", &JsValue::from(0));
+    js::set(&hooks, "checked", &JsValue::from(f64::NEG_INFINITY));
+    js::set(&hooks, "dropped", &JsValue::from(0));
+    js::set(&hooks, "max", &JsValue::from(batch.max_queue_size as f64));
+    js::set(&hooks, "batch", &JsValue::from(batch.max_export_batch_size as f64));
+    hooks
 }
 
-fn start(name: &str, attributes: &JsValue, start_time: Option<f64>) -> Span {
-    let data = with_agent(|a| {
-        let parent = a.current();
-        let now = start_time.filter(|t| t.is_finite()).map_or_else(|| a.now_ns(), |t| a.clock.epoch_ns(t));
-        let mut span = a.start_span(name, SpanKind::Internal, parent.as_ref(), now);
-        if attributes.is_object() {
-            let obj: &js_sys::Object = attributes.unchecked_ref();
-            for entry in js_sys::Object::entries(obj).iter() {
-                let pair: Array = entry.unchecked_into();
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), to_value(&pair.get(1))) {
-                    span.set_attribute(&a.limits, &k, v);
-                }
-            }
-        }
-        span
+/// The shared object, for the JS side; `undefined` when the agent is off.
+#[wasm_bindgen]
+pub fn hooks() -> JsValue {
+    with_agent(|a| JsValue::from(a.hooks.clone())).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Called by the JS side when spans are waiting (the first, and every
+/// batch-full), so the exporter schedules a send.
+#[wasm_bindgen(js_name = spansQueued)]
+pub fn spans_queued() {
+    with_agent(|a| {
+        let waiting = waiting(a);
+        a.exporter.schedule(waiting);
     });
-    Span { data }
 }
 
-/// Starts a span, a child of the current one if any. `start_time` is a
-/// `performance.now()` value, for a span that began earlier.
-#[wasm_bindgen(js_name = startSpan)]
-pub fn start_span(name: &str, attributes: JsValue, start_time: Option<f64>) -> Span {
-    start(name, &attributes, start_time)
+/// Called by the JS side when the session was last checked over a second
+/// ago: re-reads it, so a span ends in the right session.
+#[wasm_bindgen(js_name = refreshContext)]
+pub fn refresh_context() {
+    with_agent(|a| super::session::refresh(a, false));
 }
 
-#[wasm_bindgen]
-impl Span {
-    /// Sets an attribute (string, number, boolean or array of strings).
-    #[wasm_bindgen(js_name = setAttribute)]
-    pub fn set_attribute(&mut self, key: &str, value: JsValue) {
-        if let (Some(span), Some(v)) = (self.data.as_mut(), to_value(&value)) {
-            with_agent(|a| span.set_attribute(&a.limits, key, v));
-        }
-    }
-
-    /// Adds an event now.
-    #[wasm_bindgen(js_name = addEvent)]
-    pub fn add_event(&mut self, name: &str, attributes: JsValue) {
-        let Some(span) = self.data.as_mut() else { return };
-        with_agent(|a| {
-            let mut attrs = Vec::new();
-            if attributes.is_object() {
-                for entry in js_sys::Object::entries(attributes.unchecked_ref()).iter() {
-                    let pair: Array = entry.unchecked_into();
-                    if let (Some(k), Some(v)) = (pair.get(0).as_string(), to_value(&pair.get(1))) {
-                        attrs.push(opentelemetry::KeyValue::new(k, v));
-                    }
-                }
-            }
-            let now = a.now_ns();
-            span.add_event(&a.limits, name, now, attrs);
-        });
-    }
-
-    /// Sets the status: `'ok'`, `'error'` (with a message) or `'unset'`.
-    #[wasm_bindgen(js_name = setStatus)]
-    pub fn set_status(&mut self, code: &str, message: Option<String>) {
-        if let Some(span) = self.data.as_mut() {
-            span.status = match code {
-                "ok" => Status::Ok,
-                "error" => Status::error(message.unwrap_or_default()),
-                _ => Status::Unset,
-            };
-        }
-    }
-
-    /// Ends the span and queues it for export; `end_time` is a
-    /// `performance.now()` value, for a span that ended earlier.
-    pub fn end(&mut self, end_time: Option<f64>) {
-        if let Some(mut span) = self.data.take() {
-            with_agent(|a| {
-                if let Some(t) = end_time.filter(|t| t.is_finite()) {
-                    span.end(a.clock.epoch_ns(t));
-                }
-                a.finish(span)
-            });
-        }
-    }
-
-    /// `traceparent` of this span, for a request the agent does not see.
-    pub fn traceparent(&self) -> Option<String> {
-        self.data
-            .as_ref()
-            .map(|s| crate::core::tracecontext::format_traceparent(s.trace_id, s.span_id, s.flags))
-    }
-
-    /// Calls `f` with this span current and returns what `f` returns.
-    pub fn run(&self, f: &Function) -> Result<JsValue, JsValue> {
-        run_current(self.data.as_ref(), || f.call0(&JsValue::UNDEFINED))
-    }
+/// Ids and sampling for a span whose parent is `parent` (the JS form of a
+/// [`ParentContext`], or `undefined`): `[traceId, spanId, flags]`.
+#[wasm_bindgen(js_name = spanIds)]
+pub fn span_ids(parent: JsValue) -> JsValue {
+    with_agent(|a| {
+        let parent = parent_of(&parent);
+        let s = a.start_span("", SpanKind::Internal, parent.as_ref(), 0);
+        ids_array(&s).into()
+    })
+    .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Runs `call` with `span` current, keeping it current for the promise
-/// callbacks `call` chained (they run before the next task).
-fn run_current(span: Option<&SpanData>, call: impl FnOnce() -> Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    let Some(span) = span else { return call() };
-    let id = span.span_id;
-    with_agent(|a| a.enter(span));
-    let result = call();
+/// Makes the span with `ids` (from [`span_ids`]; `parent` its parent)
+/// current for the rest of this task and the promise callbacks it chains.
+#[wasm_bindgen(js_name = enterSpan)]
+pub fn enter_span(ids: JsValue, parent: JsValue) {
+    let Some(ctx) = context_of_ids(&ids, &parent) else { return };
+    let id = ctx.span_id;
+    with_agent(|a| a.enter_context(ctx));
     Timeout::new(0, move || {
         with_agent(|a| a.exit(id));
     })
     .forget();
-    result
 }
 
-/// Runs `f(span)` inside a new span that ends when `f` returns or, if it
-/// returns a promise, when that settles (with error status if it rejects).
-/// Whatever `f` returns or throws is passed on unchanged.
-#[wasm_bindgen(js_name = withSpan)]
-pub fn with_span(name: &str, f: &Function, attributes: JsValue) -> Result<JsValue, JsValue> {
-    let span = start(name, &attributes, None);
-    let data = span.data.clone();
-    let handle = JsValue::from(span);
-    let result = run_current(data.as_ref(), || f.call1(&JsValue::UNDEFINED, &handle));
-    let end_with = |handle: &JsValue, error: Option<&JsValue>| {
-        // The handle owns the span; end it through its own method so a
-        // span the app already ended is not ended twice.
-        if let Some(err) = error {
-            let msg = super::agent::describe(err);
-            js::call(handle, "setStatus", &["error".into(), msg.into()]);
-        }
-        js::call(handle, "end", &[]);
-    };
-    match result {
-        Err(e) => {
-            end_with(&handle, Some(&e));
-            Err(e)
-        }
-        Ok(v) if js::get(&v, "then").is_function() => {
-            // A derived promise settles with the same value or error, and an
-            // unhandled rejection stays unhandled, as without the agent.
-            Ok(js::settle(&v, move |ok, value| {
-                if ok {
-                    end_with(&handle, None);
-                    Ok(value)
-                } else {
-                    end_with(&handle, Some(&value));
-                    Err(value)
-                }
-            }))
-        }
-        Ok(v) => {
-            end_with(&handle, None);
-            Ok(v)
+fn ids_array(s: &SpanData) -> Array {
+    let arr = Array::new();
+    arr.push(&s.trace_id.to_string().into());
+    arr.push(&s.span_id.to_string().into());
+    arr.push(&JsValue::from(s.flags.to_u8()));
+    arr
+}
+
+/// `[traceId, spanId, flags, traceState]` as `Agent` publishes it.
+fn parent_of(v: &JsValue) -> Option<ParentContext> {
+    let arr: &Array = v.dyn_ref()?;
+    Some(ParentContext {
+        trace_id: TraceId::from_hex(&arr.get(0).as_string()?).ok()?,
+        span_id: SpanId::from_hex(&arr.get(1).as_string()?).ok()?,
+        flags: TraceFlags::new(arr.get(2).as_f64().unwrap_or(0.0) as u8),
+        trace_state: arr.get(3).as_string().unwrap_or_default(),
+    })
+}
+
+fn context_of_ids(ids: &JsValue, parent: &JsValue) -> Option<ParentContext> {
+    let arr: &Array = ids.dyn_ref()?;
+    Some(ParentContext {
+        trace_id: TraceId::from_hex(&arr.get(0).as_string()?).ok()?,
+        span_id: SpanId::from_hex(&arr.get(1).as_string()?).ok()?,
+        flags: TraceFlags::new(arr.get(2).as_f64().unwrap_or(0.0) as u8),
+        trace_state: parent_of(parent).map(|p| p.trace_state).unwrap_or_default(),
+    })
+}
+
+/// How many of the app's spans wait on the JS side.
+pub fn waiting(a: &Agent) -> usize {
+    js::num(&js::get(&a.hooks, "q"), "length") as usize
+}
+
+/// Property names of a JS span record, made JS strings once per batch
+/// rather than once per read.
+struct Keys {
+    name: JsValue,
+    start: JsValue,
+    end: JsValue,
+    parent: JsValue,
+    ids: JsValue,
+    attrs: JsValue,
+    events: JsValue,
+    status: JsValue,
+    message: JsValue,
+    context: JsValue,
+}
+
+impl Keys {
+    fn new() -> Self {
+        let k = JsValue::from_str;
+        Keys {
+            name: k("n"),
+            start: k("t0"),
+            end: k("t1"),
+            parent: k("p"),
+            ids: k("i"),
+            attrs: k("a"),
+            events: k("e"),
+            status: k("st"),
+            message: k("m"),
+            context: k("c"),
         }
     }
+}
+
+/// Takes up to `n` of the app's ended spans from the JS side, oldest
+/// first, as sampled, limited spans; counts what the JS side dropped.
+pub fn take(a: &mut Agent, n: usize) -> Vec<SpanData> {
+    let dropped = js::num(&a.hooks, "dropped");
+    if dropped > 0.0 {
+        js::set(&a.hooks, "dropped", &JsValue::from(0));
+        a.exporter.add_dropped(dropped as u64);
+    }
+    let q = js::get(&a.hooks, "q");
+    let len = js::num(&q, "length") as usize;
+    if len == 0 || n == 0 {
+        return Vec::new();
+    }
+    let taken: Array = js::call(&q, "splice", &[JsValue::from(0), JsValue::from(n.min(len) as u32)]).dyn_into().unwrap_or_default();
+    let keys = Keys::new();
+    taken.iter().filter_map(|r| record(a, &keys, &r)).collect()
+}
+
+/// Pairs `[k, v, k, v, ...]` as attributes.
+fn pairs(flat: &JsValue) -> impl Iterator<Item = (String, Value)> {
+    let arr: Array = flat.clone().dyn_into().unwrap_or_default();
+    let len = arr.length();
+    (0..len / 2).filter_map(move |i| Some((arr.get(2 * i).as_string()?, to_value(&arr.get(2 * i + 1))?)))
+}
+
+fn record(a: &mut Agent, k: &Keys, r: &JsValue) -> Option<SpanData> {
+    let get = |key: &JsValue| Reflect::get(r, key).unwrap_or(JsValue::UNDEFINED);
+    let name = get(&k.name).as_string().unwrap_or_default();
+    let start = a.clock.epoch_ns(get(&k.start).as_f64().unwrap_or(0.0));
+    let parent = parent_of(&get(&k.parent));
+    let mut span = match context_of_ids(&get(&k.ids), &JsValue::UNDEFINED) {
+        Some(ids) => {
+            let mut s = SpanData::new(name, SpanKind::Internal, ids.trace_id, ids.span_id, parent.as_ref().map(|p| p.span_id), start);
+            s.flags = ids.flags;
+            s.trace_state = parent.map(|p| p.trace_state).unwrap_or_default();
+            s
+        }
+        None => a.start_span(&name, SpanKind::Internal, parent.as_ref(), start),
+    };
+    if !span.flags.is_sampled() {
+        return None;
+    }
+    for (key, value) in pairs(&get(&k.attrs)) {
+        span.set_attribute(&a.limits, &key, value);
+    }
+    if let Ok(events) = get(&k.events).dyn_into::<Array>() {
+        for e in events.iter() {
+            let e: Array = e.unchecked_into();
+            let attrs = pairs(&e.get(1)).map(|(k, v)| KeyValue::new(k, v)).collect();
+            let at = a.clock.epoch_ns(e.get(2).as_f64().unwrap_or(0.0));
+            span.add_event(&a.limits, e.get(0).as_string().unwrap_or_default(), at, attrs);
+        }
+    }
+    span.status = match get(&k.status).as_string().as_deref() {
+        Some("ok") => Status::Ok,
+        Some("error") => Status::error(get(&k.message).as_string().unwrap_or_default()),
+        _ => Status::Unset,
+    };
+    span.end(a.clock.epoch_ns(get(&k.end).as_f64().unwrap_or(0.0)));
+    if let Some(prev) = a.session_previous_id.take() {
+        span.set_attribute(&a.limits, "session.previous_id", Value::from(prev));
+    }
+    span.context = get(&k.context).as_f64().unwrap_or(0.0) as u32;
+    Some(span)
 }
 
 /// Sets `user.*` attributes on every later span: `id` → `user.id`, `name`
@@ -214,6 +261,7 @@ pub fn set_user(user: JsValue) {
             a.user.push((key, v));
         }
     });
+    with_agent(|a| a.update_context());
 }
 
 /// Adds attributes to every later span (merged with `init`'s `attributes`).
@@ -235,5 +283,6 @@ pub fn set_global_attributes(attributes: JsValue) {
                 (None, _) => a.globals.retain(|(key, _)| *key != k),
             }
         }
+        a.update_context();
     });
 }

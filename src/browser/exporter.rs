@@ -1,4 +1,5 @@
-//! Ships finished spans to the Collector as OTLP/JSON over `fetch`.
+//! Ships finished spans to the Collector as OTLP/JSON over `fetch`,
+//! gzipped with `CompressionStream` where the browser has it.
 //!
 //! Uses the `fetch` the page had before Waggle wrapped it, so its own
 //! requests are never traced. Batches by size and delay, retries by the
@@ -9,16 +10,18 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use opentelemetry::KeyValue;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::config::BatchConfig;
+use crate::core::context::Contexts;
 use crate::core::export::{classify, encode_chunks, retry_after_seconds, Backoff, Outcome, SpanQueue};
-use crate::core::otlp::{encode_request, Scope};
+use crate::core::otlp::{encode_grouped, Scope};
 use crate::core::span::SpanData;
 
-use super::agent::with_agent;
+use super::agent::{with_agent, Agent};
+use super::app_spans::{self, waiting};
 use super::lib::js;
 
 /// The scope reported with every span.
@@ -29,6 +32,18 @@ const KEEPALIVE_BUDGET: usize = 60_000;
 
 /// Bytes per body otherwise: a quarter of the bundled relay's 4 MiB limit.
 const MAX_BODY: usize = 1_000_000;
+
+/// Requests under way at once outside a flush: a burst of spans goes out
+/// a batch or two at a time, so only those batches are held as spans.
+const MAX_IN_FLIGHT: u32 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GzipState {
+    Unknown,
+    Works,
+    Probing,
+    Refused,
+}
 
 /// Queue and transport.
 pub struct Exporter {
@@ -43,9 +58,18 @@ pub struct Exporter {
     retry_timer: Option<Timeout>,
     /// Requests under way, by id, so `flush` can wait for them.
     pending: Rc<RefCell<Vec<(u32, Promise)>>>,
+    /// Requests under way that were not sent by a flush.
+    in_flight: u32,
     next_id: u32,
     /// A zero-delay send is scheduled.
     soon: bool,
+    /// Bodies are gzipped (the browser has `CompressionStream`).
+    gzip: bool,
+    /// Whether the endpoint takes gzip: a Collector whose CORS does not
+    /// allow `Content-Encoding` fails every gzipped request as a network
+    /// error, so after such a failure the next request goes plain, and if
+    /// that one is answered, bodies stay plain.
+    gzip_state: GzipState,
     debug: bool,
     warned_drop: bool,
 }
@@ -64,8 +88,11 @@ impl Exporter {
             retry_attempt: 0,
             retry_timer: None,
             pending: Rc::new(RefCell::new(Vec::new())),
+            in_flight: 0,
             next_id: 0,
             soon: false,
+            gzip: js::get(&js::global(), "CompressionStream").is_function(),
+            gzip_state: GzipState::Unknown,
             debug,
             warned_drop: false,
         }
@@ -74,17 +101,23 @@ impl Exporter {
     /// Queues a finished span and schedules a send.
     pub fn push(&mut self, span: SpanData) {
         self.queue.push(span);
+        self.schedule(0);
+    }
+
+    /// Schedules a send for what is queued here plus `waiting` spans on
+    /// the JS side: at once for a full batch, else after the delay.
+    pub fn schedule(&mut self, waiting: usize) {
         if self.retry_timer.is_some() {
             return;
         }
-        if self.queue.len() >= self.batch.max_export_batch_size {
+        if self.queue.len() + waiting >= self.batch.max_export_batch_size {
             self.send_soon();
         } else if self.timer.is_none() {
             self.timer = Some(Timeout::new(self.batch.scheduled_delay_ms, || {
                 with_agent(|a| {
                     a.exporter.timer = None;
                     if a.exporter.retry_timer.is_none() {
-                        a.exporter.send_one_batch();
+                        send_one_batch(a);
                     }
                 });
             }));
@@ -104,84 +137,41 @@ impl Exporter {
                 a.exporter.timer = None;
                 a.exporter.soon = false;
                 if a.exporter.retry_timer.is_none() {
-                    a.exporter.send_one_batch();
+                    send_one_batch(a);
                 }
             });
         }));
     }
 
-    fn send_one_batch(&mut self) {
-        if self.queue.is_empty() {
-            return;
-        }
-        let spans = self.queue.take(self.batch.max_export_batch_size);
-        self.send(spans);
-        if !self.queue.is_empty() {
-            self.send_soon();
-        }
+    /// Counts spans lost before they reached the queue.
+    pub fn add_dropped(&mut self, n: u64) {
+        self.queue.add_dropped(n);
     }
 
-    /// Sends everything queued now, returning a promise that settles when
-    /// every request under way has been answered.
-    pub fn flush(&mut self, keepalive: bool) -> Promise {
-        self.timer = None;
-        self.soon = false;
-        self.retry_timer = None;
-        self.send_batches(keepalive);
-        let all: Array = self.pending.borrow().iter().map(|(_, p)| p.clone()).collect();
-        js::settle(&Promise::all(&all), |_, _| Ok(JsValue::UNDEFINED)).unchecked_into()
-    }
-
-    fn send_batches(&mut self, keepalive: bool) {
-        while !self.queue.is_empty() {
-            let spans = self.queue.take(self.batch.max_export_batch_size);
-            if keepalive {
-                let dropped = self.queue.take_dropped();
-                let resource = self.resource_with(dropped);
-                for (body, _) in encode_chunks(&resource, &SCOPE, &spans, KEEPALIVE_BUDGET) {
-                    // The page is going away: nothing will be there to
-                    // retry, so these spans are not kept for it.
-                    self.post(body, true, Vec::new());
-                }
-            } else {
-                self.send(spans);
-            }
-        }
-    }
-
-    fn resource_with(&self, dropped: u64) -> Vec<KeyValue> {
-        let mut resource = self.resource.clone();
-        if dropped > 0 {
-            // Loss is reported where a user can query it: on every span of
-            // the next request.
-            resource.push(KeyValue::new("waggle.dropped_spans", dropped as i64));
-        }
-        resource
-    }
-
-    fn send(&mut self, mut spans: Vec<SpanData>) {
+    fn send(&mut self, mut spans: Vec<SpanData>, contexts: &Contexts, counted: bool) {
         let dropped = self.queue.take_dropped();
-        let resource = self.resource_with(dropped);
-        let body = encode_request(&resource, &SCOPE, &spans);
+        let body = encode_grouped(&self.resource, &SCOPE, contexts, &spans, dropped);
         if body.len() <= MAX_BODY || spans.len() <= 1 {
-            return self.post(body, false, spans);
+            return self.post(body, false, spans, counted);
         }
         // A Collector refuses a body over its limit with 400, which is not
         // retried; bodies are kept well under the usual limits instead.
-        for (body, n) in encode_chunks(&resource, &SCOPE, &spans, MAX_BODY) {
+        for (body, n) in encode_chunks(&self.resource, &SCOPE, contexts, &spans, dropped, MAX_BODY) {
             let rest = spans.split_off(n.min(spans.len()));
             let chunk = core::mem::replace(&mut spans, rest);
-            self.post(body, false, chunk);
+            self.post(body, false, chunk, counted);
         }
     }
 
-    fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>) {
+    fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>, counted: bool) {
         let init = Object::new();
         js::set(&init, "method", &"POST".into());
         let headers = Object::new();
         js::set(&headers, "Content-Type", &"application/json".into());
         js::set(&init, "headers", &headers);
-        js::set(&init, "body", &body.into());
+        // Moved to the JS heap at once: the wasm side keeps only the spans.
+        let body = JsValue::from(body);
+        js::set(&init, "body", &body);
         if keepalive {
             js::set(&init, "keepalive", &JsValue::TRUE);
         }
@@ -189,10 +179,31 @@ impl Exporter {
         let debug = self.debug;
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
+        if counted {
+            self.in_flight += 1;
+        }
         let pending = self.pending.clone();
-        let sent = match self.fetch.call2(&js::global(), &self.url.as_str().into(), &init) {
-            Ok(p) => p.dyn_into::<Promise>().unwrap_or_else(|v| Promise::resolve(&v)),
-            Err(e) => Promise::reject(&e),
+        let fetch = self.fetch.clone();
+        let url = JsValue::from(self.url.as_str());
+        let send = move |init: &Object| match fetch.call2(&js::global(), &url, init) {
+            Ok(p) => p,
+            Err(e) => Promise::reject(&e).into(),
+        };
+        // A page being left cannot wait for compression; others are
+        // gzipped (about a tenth of the bytes), or sent as they are when
+        // compressing fails.
+        let try_gzip = self.gzip && matches!(self.gzip_state, GzipState::Unknown | GzipState::Works);
+        let compressed = if keepalive || !try_gzip { None } else { gzip(&body) };
+        let zipped = compressed.is_some();
+        let sent = match compressed {
+            None => send(&init),
+            Some(zipped) => js::settle(&zipped, move |ok, bytes| {
+                if ok {
+                    js::set(&headers, "Content-Encoding", &"gzip".into());
+                    js::set(&init, "body", &bytes);
+                }
+                Ok(send(&init))
+            }),
         };
         // Settles either way, so flush() never rejects and nothing of the
         // agent's shows up as an unhandled rejection.
@@ -204,54 +215,36 @@ impl Exporter {
                     .as_string()
                     .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
                 js::debug(debug, &format!("export of {count} spans answered {status}"));
-                with_agent(|a| a.exporter.answered(Some(status), retry_after, spans));
+                with_agent(|a| {
+                    a.exporter.gzip_answered(zipped, true);
+                    answered(a, Some(status), retry_after, spans, counted)
+                });
             } else {
                 js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
-                with_agent(|a| a.exporter.answered(None, None, spans));
+                with_agent(|a| {
+                    a.exporter.gzip_answered(zipped, false);
+                    answered(a, None, None, spans, counted)
+                });
             }
             Ok(JsValue::UNDEFINED)
         });
         self.pending.borrow_mut().push((id, settled.unchecked_into()));
     }
 
-    fn answered(&mut self, status: Option<u16>, retry_after_ms: Option<f64>, mut spans: Vec<SpanData>) {
-        match classify(status) {
-            Outcome::Done => self.retry_attempt = 0,
-            Outcome::Retry if spans.is_empty() => {}
-            Outcome::Retry => {
-                self.retry_attempt += 1;
-                let jitter = js_sys::Math::random();
-                match self.backoff.delay_ms(self.retry_attempt, retry_after_ms, jitter) {
-                    Some(ms) => {
-                        self.queue.requeue(spans);
-                        self.timer = None;
-                        self.retry_timer = Some(Timeout::new(ms as u32, || {
-                            with_agent(|a| {
-                                a.exporter.retry_timer = None;
-                                a.exporter.send_one_batch();
-                            });
-                        }));
-                    }
-                    None => {
-                        self.retry_attempt = 0;
-                        self.lost(spans.len(), "the Collector did not accept them after several retries");
-                    }
-                }
+    fn gzip_answered(&mut self, zipped: bool, answered: bool) {
+        self.gzip_state = match (self.gzip_state, zipped, answered) {
+            (_, true, true) => GzipState::Works,
+            (GzipState::Unknown, true, false) => GzipState::Probing,
+            (GzipState::Probing, false, true) => {
+                js::warn(&format!(
+                    "{} does not accept gzipped requests from this page (allow the Content-Encoding header in its CORS settings); sending uncompressed",
+                    self.url
+                ));
+                GzipState::Refused
             }
-            Outcome::Split if spans.len() > 1 => {
-                let rest = spans.split_off(spans.len() / 2);
-                self.send(spans);
-                self.send(rest);
-            }
-            Outcome::Split | Outcome::Drop => {
-                let why = match status {
-                    Some(413) => "the Collector answered 413: a single span is larger than its body limit".to_string(),
-                    Some(s) => format!("the Collector answered {s}"),
-                    None => "the request failed".to_string(),
-                };
-                self.lost(spans.len(), &why);
-            }
-        }
+            (GzipState::Probing, false, false) => GzipState::Unknown,
+            (state, _, _) => state,
+        };
     }
 
     fn lost(&mut self, n: usize, why: &str) {
@@ -267,7 +260,128 @@ impl Exporter {
             ));
         }
     }
+}
 
+/// `body` gzipped by the browser: a promise of an `ArrayBuffer`, or
+/// `None` when the browser cannot.
+fn gzip(body: &JsValue) -> Option<JsValue> {
+    let g = js::global();
+    let make = |name: &str, arg: &JsValue| -> Option<JsValue> {
+        let ctor: Function = js::get(&g, name).dyn_into().ok()?;
+        Reflect::construct(&ctor, &Array::of1(arg)).ok()
+    };
+    let stream = make("CompressionStream", &"gzip".into())?;
+    let blob = make("Blob", &Array::of1(body))?;
+    let piped = js::call(&js::call(&blob, "stream", &[]), "pipeThrough", &[stream]);
+    let response = make("Response", &piped)?;
+    let bytes = js::call(&response, "arrayBuffer", &[]);
+    bytes.is_object().then_some(bytes)
+}
+
+/// The next batch: spans the agent made, then the app's from the JS side.
+fn next_batch(a: &mut Agent) -> Vec<SpanData> {
+    let n = a.exporter.batch.max_export_batch_size;
+    let mut spans = a.exporter.queue.take(n);
+    // Unsampled app spans are dropped as they are taken: keep taking
+    // until the batch is full or nothing waits.
+    while spans.len() < n && waiting(a) > 0 {
+        let more = app_spans::take(a, n - spans.len());
+        spans.extend(more);
+    }
+    spans
+}
+
+fn anything_waiting(a: &Agent) -> bool {
+    !a.exporter.queue.is_empty() || waiting(a) > 0
+}
+
+fn send_one_batch(a: &mut Agent) {
+    if a.exporter.in_flight >= MAX_IN_FLIGHT {
+        // The answer to one of them sends the next.
+        return;
+    }
+    let spans = next_batch(a);
+    if !spans.is_empty() {
+        a.exporter.send(spans, &a.contexts, true);
+    }
+    if anything_waiting(a) {
+        a.exporter.send_soon();
+    }
+}
+
+/// Sends everything queued now, returning a promise that settles when
+/// every request under way has been answered. With `keepalive` (the page
+/// is being hidden or left) bodies fit the browser's keepalive budget.
+pub fn flush(a: &mut Agent, keepalive: bool) -> Promise {
+    a.exporter.timer = None;
+    a.exporter.soon = false;
+    a.exporter.retry_timer = None;
+    loop {
+        let spans = next_batch(a);
+        if spans.is_empty() {
+            break;
+        }
+        if keepalive {
+            let dropped = a.exporter.queue.take_dropped();
+            for (body, _) in encode_chunks(&a.exporter.resource, &SCOPE, &a.contexts, &spans, dropped, KEEPALIVE_BUDGET) {
+                // The page is going away: nothing will be there to
+                // retry, so these spans are not kept for it.
+                a.exporter.post(body, true, Vec::new(), false);
+            }
+        } else {
+            a.exporter.send(spans, &a.contexts, false);
+        }
+    }
+    let all: Array = a.exporter.pending.borrow().iter().map(|(_, p)| p.clone()).collect();
+    js::settle(&Promise::all(&all), |_, _| Ok(JsValue::UNDEFINED)).unchecked_into()
+}
+
+fn answered(a: &mut Agent, status: Option<u16>, retry_after_ms: Option<f64>, mut spans: Vec<SpanData>, counted: bool) {
+    if counted {
+        a.exporter.in_flight = a.exporter.in_flight.saturating_sub(1);
+    }
+    let e = &mut a.exporter;
+    match classify(status) {
+        Outcome::Done => e.retry_attempt = 0,
+        Outcome::Retry if spans.is_empty() => {}
+        Outcome::Retry => {
+            e.retry_attempt += 1;
+            let jitter = js_sys::Math::random();
+            match e.backoff.delay_ms(e.retry_attempt, retry_after_ms, jitter) {
+                Some(ms) => {
+                    e.queue.requeue(spans);
+                    e.timer = None;
+                    e.soon = false;
+                    e.retry_timer = Some(Timeout::new(ms as u32, || {
+                        with_agent(|a| {
+                            a.exporter.retry_timer = None;
+                            send_one_batch(a);
+                        });
+                    }));
+                }
+                None => {
+                    e.retry_attempt = 0;
+                    e.lost(spans.len(), "the Collector did not accept them after several retries");
+                }
+            }
+        }
+        Outcome::Split if spans.len() > 1 => {
+            let rest = spans.split_off(spans.len() / 2);
+            e.send(spans, &a.contexts, counted);
+            e.send(rest, &a.contexts, counted);
+        }
+        Outcome::Split | Outcome::Drop => {
+            let why = match status {
+                Some(413) => "the Collector answered 413: a single span is larger than its body limit".to_string(),
+                Some(s) => format!("the Collector answered {s}"),
+                None => "the request failed".to_string(),
+            };
+            e.lost(spans.len(), &why);
+        }
+    }
+    if a.exporter.retry_timer.is_none() && anything_waiting(a) {
+        a.exporter.send_soon();
+    }
 }
 
 fn http_date_delay_ms(value: &str) -> Option<f64> {
@@ -292,11 +406,11 @@ impl PageHide {
         let doc2 = document.clone();
         let visibility = super::lib::listener::Listener::new(&document, "visibilitychange", false, move |_| {
             if js::string(&doc2, "visibilityState").as_deref() == Some("hidden") {
-                with_agent(|a| a.exporter.flush(true));
+                with_agent(|a| flush(a, true));
             }
         });
         let pagehide = super::lib::listener::Listener::new(&js::global(), "pagehide", false, |_| {
-            with_agent(|a| a.exporter.flush(true));
+            with_agent(|a| flush(a, true));
         });
         PageHide { _visibility: visibility, _pagehide: pagehide }
     }

@@ -138,6 +138,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     let sampler = Sampler::new(config.sample_rate);
     let inst = config.instrumentations.clone();
     let globals = agent::global_attributes(&config);
+    let hooks = app_spans::hooks_object(&config.batch);
     agent::install(Agent {
         config,
         clock,
@@ -159,6 +160,8 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
         session_sampled: true,
         session_checked_ms: f64::NEG_INFINITY,
         session_memory: None,
+        contexts: Default::default(),
+        hooks,
     });
     agent::with_agent(|a| a.refresh_page());
     // Each instrumentation owns its listeners, observers and hooks and
@@ -195,7 +198,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
 /// has answered.
 #[wasm_bindgen]
 pub fn flush() -> Promise {
-    agent::with_agent(|a| a.exporter.flush(false)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
+    agent::with_agent(|a| exporter::flush(a, false)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
 }
 
 /// Flushes, then removes every listener and hook the agent installed.
@@ -207,6 +210,6 @@ pub fn shutdown() -> Promise {
     drop(detached);
     match agent::take() {
         None => Promise::resolve(&JsValue::UNDEFINED),
-        Some(mut a) => a.exporter.flush(false),
+        Some(mut a) => exporter::flush(&mut a, false),
     }
 }

@@ -79,4 +79,5 @@ pub fn refresh(agent: &mut Agent, active: bool) {
         agent.session_sampled = r.session.sampled(agent.config.sample_rate);
         agent.session_id = Some(r.session.id);
     }
+    agent.update_context();
 }

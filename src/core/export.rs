@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use opentelemetry::KeyValue;
 
-use super::otlp::{encode_request, Scope};
+use super::context::Contexts;
+use super::otlp::{encode_grouped, Scope};
 use super::span::SpanData;
 
 /// Finished spans waiting for export, bounded: past the limit the oldest
@@ -80,25 +81,26 @@ impl<T> SpanQueue<T> {
 
 /// Encodes `spans` as request bodies of at most `max_bytes` each, for the
 /// browser's 64 KiB budget on `keepalive` requests and beacons. A single
-/// span larger than the budget gets a body of its own.
+/// span larger than the budget gets a body of its own; `dropped` goes in
+/// the first body only.
 ///
 /// ```
 /// use waggle_rum::core::export::encode_chunks;
 /// use waggle_rum::core::otlp::Scope;
-/// let bodies = encode_chunks(&[], &Scope { name: "w", version: "1" }, &[], 60_000);
+/// let bodies = encode_chunks(&[], &Scope { name: "w", version: "1" }, &Default::default(), &[], 0, 60_000);
 /// assert!(bodies.is_empty());
 /// ```
-pub fn encode_chunks(resource: &[KeyValue], scope: &Scope, spans: &[SpanData], max_bytes: usize) -> Vec<(String, usize)> {
+pub fn encode_chunks(resource: &[KeyValue], scope: &Scope, contexts: &Contexts, spans: &[SpanData], dropped: u64, max_bytes: usize) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < spans.len() {
         // Grow the chunk while it fits; halve back when it does not.
         let mut end = spans.len();
-        let mut body = encode_request(resource, scope, &spans[start..end]);
+        let mut body = encode_grouped(resource, scope, contexts, &spans[start..end], if start == 0 { dropped } else { 0 });
         while body.len() > max_bytes && end - start > 1 {
             let fit = ((end - start) * max_bytes / body.len()).max(1);
             end = start + fit.min(end - start - 1);
-            body = encode_request(resource, scope, &spans[start..end]);
+            body = encode_grouped(resource, scope, contexts, &spans[start..end], if start == 0 { dropped } else { 0 });
         }
         out.push((body, end - start));
         start = end;
@@ -213,12 +215,12 @@ mod tests {
     fn chunks_respect_the_keepalive_budget_and_keep_every_span() {
         let all = spans(200, 900);
         let scope = Scope { name: "waggle-rum", version: "0" };
-        let chunks = encode_chunks(&[KeyValue::new("service.name", "s")], &scope, &all, 60_000);
+        let chunks = encode_chunks(&[KeyValue::new("service.name", "s")], &scope, &Contexts::default(), &all, 0, 60_000);
         assert!(chunks.len() >= 3);
         assert!(chunks.iter().all(|(b, _)| b.len() <= 60_000));
         assert_eq!(chunks.iter().map(|(_, n)| n).sum::<usize>(), 200);
         let big = spans(1, 100_000);
-        let chunks = encode_chunks(&[], &scope, &big, 60_000);
+        let chunks = encode_chunks(&[], &scope, &Contexts::default(), &big, 0, 60_000);
         assert_eq!(chunks.len(), 1);
     }
 

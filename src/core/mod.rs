@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod errors;
 pub mod export;
 pub mod http;

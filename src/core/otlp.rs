@@ -8,6 +8,7 @@
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 use opentelemetry::{Array, KeyValue, Value};
 
+use super::context::Contexts;
 use super::span::SpanData;
 
 /// The instrumentation scope reported with every span.
@@ -35,21 +36,64 @@ pub struct Scope {
 /// assert!(json.contains(r#""startTimeUnixNano":"1724300000000000000""#));
 /// ```
 pub fn encode_request(resource: &[KeyValue], scope: &Scope, spans: &[SpanData]) -> String {
+    encode_grouped(resource, scope, &Contexts::default(), spans, 0)
+}
+
+/// Encodes one request carrying `spans`, one `ResourceSpans` per context
+/// set the spans name (in order of first appearance), whose resource
+/// attributes are `resource` followed by that set. `dropped`, when not
+/// 0, is reported as `waggle.dropped_spans` on the first resource only, so
+/// a reader summing it over a request counts each loss once.
+///
+/// ```
+/// use waggle_rum::core::context::Contexts;
+/// use waggle_rum::core::otlp::{encode_grouped, Scope};
+/// use waggle_rum::core::span::SpanData;
+/// use opentelemetry::{KeyValue, trace::{SpanId, SpanKind, TraceId}};
+/// let mut contexts = Contexts::default();
+/// let home = contexts.update(vec![KeyValue::new("page.route", "/")]);
+/// let cart = contexts.update(vec![KeyValue::new("page.route", "/cart")]);
+/// let span = |ctx| {
+///     let mut s = SpanData::new("click", SpanKind::Internal, TraceId::from_bytes([1; 16]),
+///         SpanId::from_bytes([2; 8]), None, 1_000);
+///     s.context = ctx;
+///     s
+/// };
+/// let json = encode_grouped(&[KeyValue::new("service.name", "shop")],
+///     &Scope { name: "waggle-rum", version: "0.1.0" }, &contexts, &[span(home), span(cart), span(home)], 0);
+/// assert_eq!(json.matches(r#""resource":"#).count(), 2);
+/// assert_eq!(json.matches(r#""stringValue":"/cart""#).count(), 1);
+/// ```
+pub fn encode_grouped(resource: &[KeyValue], scope: &Scope, contexts: &Contexts, spans: &[SpanData], dropped: u64) -> String {
     let mut out = String::with_capacity(256 + spans.len() * 400);
-    out.push_str(r#"{"resourceSpans":[{"resource":{"attributes":"#);
-    attributes(&mut out, resource);
-    out.push_str(r#"},"scopeSpans":[{"scope":{"name":"#);
-    string(&mut out, scope.name);
-    out.push_str(r#","version":"#);
-    string(&mut out, scope.version);
-    out.push_str(r#"},"spans":["#);
-    for (i, span) in spans.iter().enumerate() {
-        if i > 0 {
+    let mut groups: Vec<u32> = Vec::new();
+    for s in spans {
+        if !groups.contains(&s.context) {
+            groups.push(s.context);
+        }
+    }
+    out.push_str(r#"{"resourceSpans":["#);
+    for (g, id) in groups.iter().enumerate() {
+        if g > 0 {
             out.push(',');
         }
-        encode_span(&mut out, span);
+        out.push_str(r#"{"resource":{"attributes":"#);
+        let lost = (g == 0 && dropped > 0).then(|| KeyValue::new("waggle.dropped_spans", dropped.min(i64::MAX as u64) as i64));
+        attributes_of(&mut out, resource.iter().chain(contexts.get(*id)).chain(lost.as_ref()));
+        out.push_str(r#"},"scopeSpans":[{"scope":{"name":"#);
+        string(&mut out, scope.name);
+        out.push_str(r#","version":"#);
+        string(&mut out, scope.version);
+        out.push_str(r#"},"spans":["#);
+        for (i, span) in spans.iter().filter(|s| s.context == *id).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            encode_span(&mut out, span);
+        }
+        out.push_str("]}]}");
     }
-    out.push_str("]}]}]}");
+    out.push_str("]}");
     out
 }
 
@@ -345,8 +389,12 @@ fn list<T>(out: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T))
 
 /// Appends an OTLP attribute list.
 pub fn attributes(out: &mut String, attrs: &[KeyValue]) {
+    attributes_of(out, attrs.iter());
+}
+
+fn attributes_of<'a>(out: &mut String, attrs: impl Iterator<Item = &'a KeyValue>) {
     out.push('[');
-    for (i, kv) in attrs.iter().enumerate() {
+    for (i, kv) in attrs.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -484,5 +532,18 @@ mod tests {
         write_f64(&mut out, 12.0);
         write_f64(&mut out, -0.5);
         assert_eq!(out, "12-5e-1");
+    }
+
+    #[test]
+    fn dropped_count_is_reported_once_per_request() {
+        let mut contexts = Contexts::default();
+        let mut a = sample();
+        a.context = contexts.update(vec![KeyValue::new("page.route", "/a")]);
+        let mut b = sample();
+        b.context = contexts.update(vec![KeyValue::new("page.route", "/b")]);
+        let json = encode_grouped(&[], &Scope { name: "w", version: "1" }, &contexts, &[a, b], 7);
+        assert_eq!(json.matches("waggle.dropped_spans").count(), 1);
+        assert_eq!(json.matches(r#""resource":"#).count(), 2);
+        assert!(json.starts_with(r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"page.route","value":{"stringValue":"/a"}},{"key":"waggle.dropped_spans""#));
     }
 }

@@ -79,6 +79,9 @@ pub struct SpanData {
     pub dropped_links: u32,
     /// Status.
     pub status: Status,
+    /// The shared attributes in force when the span ended: an id in
+    /// [`crate::core::context::Contexts`], 0 for none.
+    pub context: u32,
 }
 
 impl SpanData {
@@ -108,6 +111,7 @@ impl SpanData {
             links: Vec::new(),
             dropped_links: 0,
             status: Status::Unset,
+            context: 0,
         }
     }
 

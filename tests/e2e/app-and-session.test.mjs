@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startCollector } from '../lib/collector.mjs';
+import { bodyText } from '../lib/otlp.mjs';
 import { startServer } from '../lib/server.mjs';
 import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
 
@@ -87,6 +88,55 @@ test('startSpan, withSpan and setUser produce the spans the app asked for', asyn
   assert.ok(BigInt(asyncSpan.endTimeUnixNano) - BigInt(asyncSpan.startTimeUnixNano) >= 20_000_000n, 'ends when the promise settles');
   assert.equal(by('outer.async.ok')[0].attrs['app.step'], 'one');
   assert.notEqual(by('outer.async.ok')[0].status.code, 2);
+  assert.deepEqual(pageErrors, [], formatConsole(consoleMessages, pageErrors));
+  await page.close();
+});
+
+test('app spans go out gzipped, with the page and session context once per batch, attributes as they were given', async () => {
+  const { page, consoleMessages, pageErrors } = await openPage(browser, pageUrl());
+  await ready(page);
+  const posts = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url() === collector.tracesUrl) {
+      const encoding = req.headers()['content-encoding'];
+      posts.push({ encoding, body: JSON.parse(bodyText(req.postDataBuffer(), encoding)) });
+    }
+  });
+  const n = 1500;
+  await page.evaluate(async (n) => {
+    const { startSpan, flush } = window.waggle;
+    const attrs = { 'app.k': 'before', 'app.list': ['a'] };
+    const copied = startSpan('copy.check', attrs);
+    attrs['app.k'] = 'after';
+    attrs['app.list'].push('b');
+    copied.setAttribute('app.later', 1);
+    copied.end();
+    copied.setAttribute('app.after_end', 1);
+    for (let i = 0; i < n; i++) startSpan('burst.span', { 'app.seq': i }).end();
+    await new Promise((r) => setTimeout(r, 1500));
+    await flush();
+  }, n);
+  const spans = await collector.waitForSpans((all) => all.filter((s) => s.name === 'burst.span').length >= n && all.some((s) => s.name === 'copy.check'));
+  const burst = spans.filter((s) => s.name === 'burst.span');
+  assert.equal(burst.length, n, 'every span once');
+  assert.deepEqual(new Set(burst.map((s) => s.attrs['app.seq'])).size, n);
+  const copied = spans.find((s) => s.name === 'copy.check');
+  assert.deepEqual(copied.spanAttrs, { 'app.k': 'before', 'app.list': ['a'], 'app.later': 1 });
+  assert.match(copied.attrs['session.id'], /^[0-9a-f]{32}$/);
+  // On the wire: gzip, and the context as resource attributes, once per
+  // group of spans sharing it, not once per span.
+  const mine = posts.filter((p) => p.body.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((x) => x.name === 'burst.span'))));
+  assert.ok(mine.length >= 3, `batches of 512: ${mine.length} requests`);
+  for (const p of mine) {
+    assert.equal(p.encoding, 'gzip');
+    for (const rs of p.body.resourceSpans) {
+      const keys = rs.resource.attributes.map((a) => a.key);
+      assert.ok(keys.includes('session.id') && keys.includes('page.url'), keys.join());
+      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!x.attributes.some((a) => a.key === 'session.id' || a.key === 'page.url'));
+    }
+  }
+  const groups = mine.reduce((k, p) => k + p.body.resourceSpans.length, 0);
+  assert.ok(groups <= mine.length * 2, `${groups} context groups for ${n} spans`);
   assert.deepEqual(pageErrors, [], formatConsole(consoleMessages, pageErrors));
   await page.close();
 });

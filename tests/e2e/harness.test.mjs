@@ -102,14 +102,14 @@ test('a span POSTed from an allowed origin arrives with its attributes', async (
   assert.equal(span.name, 'harness-span');
   assert.equal(span.resource['service.name'], 'harness-page');
   assert.equal(span.scope.name, 'harness');
-  assert.deepEqual(span.attrs, {
+  assert.deepEqual(span.spanAttrs, {
     'page.origin': allowed.origin,
     'harness.count': 42,
     'harness.ratio': 0.5,
     'harness.ok': true,
     'harness.list': ['a', 2],
   });
-  assert.deepEqual(attrsOf(span.attributes), span.attrs);
+  assert.deepEqual(attrsOf(span.attributes), span.spanAttrs);
   assert.equal(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano), 1_500_000n);
 
   const [trace] = buildTraces(spans.filter((s) => s.traceId === traceId));

@@ -58,8 +58,12 @@ const sameOriginRoutes = {
   },
   // A Collector on the page's own origin, for a relative `endpoint`.
   '/collector/v1/traces': async (req, res) => {
-    const body = await readBody(req);
-    const r = await fetch(collector.tracesUrl, { method: 'POST', headers: { 'content-type': req.headers['content-type'] }, body });
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const headers = { 'content-type': req.headers['content-type'] };
+    if (req.headers['content-encoding']) headers['content-encoding'] = req.headers['content-encoding'];
+    const r = await fetch(collector.tracesUrl, { method: 'POST', headers, body });
     res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
     res.end(Buffer.from(await r.arrayBuffer()));
   },

@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 
 import { startCollector, flattenSpans } from '../lib/collector.mjs';
+import { bodyText } from '../lib/otlp.mjs';
 import { startStandin } from '../lib/standin.mjs';
 import { startServer, REPO_ROOT } from '../lib/server.mjs';
 import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
@@ -68,7 +69,7 @@ async function openRelayPage(origin, { service = 'relay-test', query = '' } = {}
   const sent = [];
   const statuses = [];
   page.on('request', (req) => {
-    if (req.method() === 'POST' && req.url() === collector.tracesUrl) sent.push(JSON.parse(req.postData()));
+    if (req.method() === 'POST' && req.url() === collector.tracesUrl) sent.push(JSON.parse(bodyText(req.postDataBuffer(), req.headers()['content-encoding'])));
   });
   page.on('response', (res) => {
     if (res.request().method() === 'POST' && res.url() === collector.tracesUrl) statuses.push(res.status());
@@ -138,8 +139,14 @@ function comparable(span) {
 function expectedAfterRelay(sent, scrubbed = {}) {
   const want = comparable(sent);
   want.attrs = { ...want.attrs };
-  for (const key of ['user.email', 'http.request.header.authorization', 'http.request.header.cookie']) delete want.attrs[key];
+  want.resource = { ...want.resource };
+  for (const key of ['user.email', 'http.request.header.authorization', 'http.request.header.cookie']) {
+    delete want.attrs[key];
+    delete want.resource[key];
+  }
   Object.assign(want.attrs, scrubbed.attrs ?? {});
+  // The page's URL travels as a resource attribute (one per batch).
+  if (scrubbed.attrs?.['page.url'] && 'page.url' in want.resource) want.resource['page.url'] = scrubbed.attrs['page.url'];
   want.events = want.events.map((e) => ({ ...e, attrs: { ...e.attrs, ...(scrubbed.events?.[e.name] ?? {}) } }));
   return want;
 }

@@ -1,5 +1,15 @@
 // OTLP/JSON helpers shared by the test harness and scripts/print-trace.mjs.
-// Imports nothing, so the CLI works before `npm install`.
+// Imports only Node's own modules, so the CLI works before `npm install`.
+import zlib from 'node:zlib';
+
+/**
+ * The OTLP/JSON text of a request body as the browser sent it (the agent
+ * gzips where the browser can).
+ */
+export function bodyText(buffer, contentEncoding) {
+  if (!buffer) return '';
+  return (String(contentEncoding ?? '').toLowerCase() === 'gzip' ? zlib.gunzipSync(buffer) : buffer).toString('utf8');
+}
 
 /** OTLP AnyValue -> plain JS value. */
 export function plainValue(v) {
@@ -23,7 +33,12 @@ export function attrsOf(list) {
   return out;
 }
 
-/** ExportTraceServiceRequest[] -> flat span objects. */
+/**
+ * ExportTraceServiceRequest[] -> flat span objects. `attrs` is what a
+ * backend like Honeycomb shows on a span: its resource's attributes (where
+ * the page, session, user and global context travels) overlaid with its
+ * own; `spanAttrs` are its own alone.
+ */
 export function flattenSpans(requests) {
   const spans = [];
   for (const req of requests) {
@@ -37,7 +52,8 @@ export function flattenSpans(requests) {
             events: (span.events ?? []).map((e) => ({ ...e, attrs: attrsOf(e.attributes) })),
             links: (span.links ?? []).map((l) => ({ ...l, attrs: attrsOf(l.attributes) })),
             resource,
-            attrs: attrsOf(span.attributes),
+            attrs: { ...resource, ...attrsOf(span.attributes) },
+            spanAttrs: attrsOf(span.attributes),
             scope,
           });
         }
