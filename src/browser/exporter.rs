@@ -34,8 +34,9 @@ const KEEPALIVE_BUDGET: usize = 60_000;
 const MAX_BODY: usize = 1_000_000;
 
 /// Requests under way at once outside a flush: a burst of spans goes out
-/// a batch or two at a time, so only those batches are held as spans.
-const MAX_IN_FLIGHT: u32 = 2;
+/// a batch at a time, so only that batch is held as spans (for a retry)
+/// while the rest waits, smaller, as the app's JS records.
+const MAX_IN_FLIGHT: u32 = 1;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum GzipState {
@@ -169,8 +170,9 @@ impl Exporter {
         let headers = Object::new();
         js::set(&headers, "Content-Type", &"application/json".into());
         js::set(&init, "headers", &headers);
-        // Moved to the JS heap at once: the wasm side keeps only the spans.
-        let body = JsValue::from(body);
+        // Copied out as the UTF-8 bytes it already is: no JS string to
+        // build, and nothing for the browser to encode again.
+        let body: JsValue = js_sys::Uint8Array::from(body.as_bytes()).into();
         js::set(&init, "body", &body);
         if keepalive {
             js::set(&init, "keepalive", &JsValue::TRUE);
@@ -262,8 +264,8 @@ impl Exporter {
     }
 }
 
-/// `body` gzipped by the browser: a promise of an `ArrayBuffer`, or
-/// `None` when the browser cannot.
+/// `body` (bytes) gzipped by the browser: a promise of an `ArrayBuffer`,
+/// or `None` when the browser cannot.
 fn gzip(body: &JsValue) -> Option<JsValue> {
     let g = js::global();
     let make = |name: &str, arg: &JsValue| -> Option<JsValue> {
@@ -271,9 +273,12 @@ fn gzip(body: &JsValue) -> Option<JsValue> {
         Reflect::construct(&ctor, &Array::of1(arg)).ok()
     };
     let stream = make("CompressionStream", &"gzip".into())?;
-    let blob = make("Blob", &Array::of1(body))?;
-    let piped = js::call(&js::call(&blob, "stream", &[]), "pipeThrough", &[stream]);
-    let response = make("Response", &piped)?;
+    let writer = js::call(&js::get(&stream, "writable"), "getWriter", &[]);
+    // Their promises settle with the readable side's; errors surface there.
+    for p in [js::call(&writer, "write", &[body.clone()]), js::call(&writer, "close", &[])] {
+        js::call(&p, "catch", &[js::noop()]);
+    }
+    let response = make("Response", &js::get(&stream, "readable"))?;
     let bytes = js::call(&response, "arrayBuffer", &[]);
     bytes.is_object().then_some(bytes)
 }

@@ -56,6 +56,17 @@ pub fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
     Reflect::apply(f, obj, &arr).unwrap_or(JsValue::UNDEFINED)
 }
 
+thread_local! {
+    // A Rust closure, not `new Function`, which a strict CSP forbids.
+    static NOOP: JsValue = wasm_bindgen::closure::Closure::wrap(Box::new(|_: JsValue| {}) as Box<dyn FnMut(JsValue)>).into_js_value();
+}
+
+/// A function that does nothing, for promise rejections already handled
+/// elsewhere.
+pub fn noop() -> JsValue {
+    NOOP.with(|f| f.clone())
+}
+
 /// Logs one warning to the console, prefixed so a reader knows its source.
 pub fn warn(message: &str) {
     web_sys::console::warn_1(&JsValue::from_str(&format!("[waggle] {message}")));
