@@ -57,9 +57,24 @@ const inert = {
   run(fn) { return fn(); },
 };
 
+// A failure inside the agent (a WebAssembly trap; the agent has logged it
+// and switched itself off) must not reach the app: the call goes on as if
+// the agent were not there.
+function internal(err) {
+  if (!(err instanceof WebAssembly.RuntimeError)) return false;
+  ready = false;
+  return true;
+}
+
 /** Starts a span, a child of the current one (see withSpan). */
 export function startSpan(name, attributes, startTime) {
-  return ready ? wasm.startSpan(String(name), attributes, startTime) : inert;
+  if (!ready) return inert;
+  try {
+    return wasm.startSpan(String(name), attributes, startTime);
+  } catch (err) {
+    if (internal(err)) return inert;
+    throw err;
+  }
 }
 
 /**
@@ -67,7 +82,28 @@ export function startSpan(name, attributes, startTime) {
  * returns a promise, when it settles. Returns what fn returns.
  */
 export function withSpan(name, fn, attributes) {
-  return ready ? wasm.withSpan(String(name), fn, attributes) : fn(inert);
+  if (!ready) return fn(inert);
+  let ran = false;
+  let out;
+  let threw = false;
+  const once = (span) => {
+    ran = true;
+    try {
+      return (out = fn(span));
+    } catch (err) {
+      threw = true;
+      out = err;
+      throw err;
+    }
+  };
+  try {
+    return wasm.withSpan(String(name), once, attributes);
+  } catch (err) {
+    if ((threw && err === out) || !internal(err)) throw err;
+    if (!ran) return fn(inert);
+    if (threw) throw out;
+    return out;
+  }
 }
 
 /** Sets user.* attributes on every later span; null clears them. */

@@ -2,7 +2,7 @@
 //! Resource Timing entry, shaped as OpenTelemetry's web instrumentation
 //! shapes them, from the Navigation Timing and Resource Timing entries.
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use opentelemetry::trace::{SpanKind, TraceFlags};
 use wasm_bindgen::JsValue;
 

@@ -8,13 +8,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use js_sys::{Array, Function, Object, Promise};
 use opentelemetry::KeyValue;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::config::BatchConfig;
-use crate::core::export::{classify, encode_chunks, retry_after_seconds, Backoff, Outcome, SpanQueue};
+use crate::core::export::{classify, encode_chunks, partial_success, retry_after_seconds, Backoff, Outcome, SpanQueue};
 use crate::core::otlp::{encode_request, Scope};
 use crate::core::span::SpanData;
 
@@ -48,6 +48,13 @@ pub struct Exporter {
     soon: bool,
     debug: bool,
     warned_drop: bool,
+    /// Ordinary (not keepalive) requests under way: one batch at a time,
+    /// so batches arrive in the order their spans ended, and an outage
+    /// costs one failing request per retry rather than one per batch.
+    busy: u32,
+    /// Loss counts carried by requests under way, by request id.
+    reported: Vec<(u32, u64)>,
+    warned_partial: bool,
 }
 
 impl Exporter {
@@ -68,6 +75,9 @@ impl Exporter {
             soon: false,
             debug,
             warned_drop: false,
+            busy: 0,
+            reported: Vec::new(),
+            warned_partial: false,
         }
     }
 
@@ -111,7 +121,9 @@ impl Exporter {
     }
 
     fn send_one_batch(&mut self) {
-        if self.queue.is_empty() {
+        // Offline, a request would only fail and use up a retry: spans wait
+        // (bounded by the queue) for the `online` event.
+        if self.queue.is_empty() || self.busy > 0 || offline() {
             return;
         }
         let spans = self.queue.take(self.batch.max_export_batch_size);
@@ -164,15 +176,24 @@ impl Exporter {
         let resource = self.resource_with(dropped);
         let body = encode_request(&resource, &SCOPE, &spans);
         if body.len() <= MAX_BODY || spans.len() <= 1 {
-            return self.post(body, false, spans);
+            return self.post_counted(body, spans, dropped);
         }
         // A Collector refuses a body over its limit with 400, which is not
         // retried; bodies are kept well under the usual limits instead.
+        let mut report = dropped;
         for (body, n) in encode_chunks(&resource, &SCOPE, &spans, MAX_BODY) {
             let rest = spans.split_off(n.min(spans.len()));
             let chunk = core::mem::replace(&mut spans, rest);
-            self.post(body, false, chunk);
+            self.post_counted(body, chunk, core::mem::take(&mut report));
         }
+    }
+
+    /// Posts a batch whose body reports `dropped` earlier losses; if the
+    /// batch is not delivered, the count goes back to be reported again.
+    fn post_counted(&mut self, body: String, spans: Vec<SpanData>, dropped: u64) {
+        self.busy += 1;
+        self.post(body, false, spans);
+        self.reported.push((self.next_id.wrapping_sub(1), dropped));
     }
 
     fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>) {
@@ -204,10 +225,11 @@ impl Exporter {
                     .as_string()
                     .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
                 js::debug(debug, &format!("export of {count} spans answered {status}"));
-                with_agent(|a| a.exporter.answered(Some(status), retry_after, spans));
+                read_partial_success(&answer, status);
+                with_agent(|a| a.exporter.settled(id, keepalive, Some(status), retry_after, spans));
             } else {
                 js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
-                with_agent(|a| a.exporter.answered(None, None, spans));
+                with_agent(|a| a.exporter.settled(id, keepalive, None, None, spans));
             }
             Ok(JsValue::UNDEFINED)
         });
@@ -254,6 +276,39 @@ impl Exporter {
         }
     }
 
+    /// An answer (or a failure) for request `id`: the policy decides, then
+    /// the next batch goes if nothing else is under way.
+    fn settled(&mut self, id: u32, keepalive: bool, status: Option<u16>, retry_after_ms: Option<f64>, spans: Vec<SpanData>) {
+        if let Some(i) = self.reported.iter().position(|(r, _)| *r == id) {
+            let (_, dropped) = self.reported.swap_remove(i);
+            if !matches!(classify(status), Outcome::Done) {
+                self.queue.add_dropped(dropped);
+            }
+        }
+        self.answered(status, retry_after_ms, spans);
+        if !keepalive {
+            self.busy = self.busy.saturating_sub(1);
+        }
+        if self.busy == 0 && self.retry_timer.is_none() && !self.queue.is_empty() {
+            self.send_soon();
+        }
+    }
+
+    /// The browser is back online: what waited goes now, and a retry
+    /// waiting out its backoff goes at once.
+    pub fn online(&mut self) {
+        self.retry_timer = None;
+        self.retry_attempt = 0;
+        self.send_soon();
+    }
+
+    fn partial(&mut self, rejected: u64, message: &str) {
+        if !self.warned_partial {
+            self.warned_partial = true;
+            js::warn(&format!("the Collector rejected {rejected} spans: {message}"));
+        }
+    }
+
     fn lost(&mut self, n: usize, why: &str) {
         if n == 0 {
             return;
@@ -270,6 +325,29 @@ impl Exporter {
 
 }
 
+/// Whether the browser says it has no network.
+fn offline() -> bool {
+    js::get(&js::get(&js::global(), "navigator"), "onLine").as_bool() == Some(false)
+}
+
+/// Reads a 2xx answer's body for a `partialSuccess`, when it has one.
+fn read_partial_success(answer: &JsValue, status: u16) {
+    let length = js::call(&js::get(answer, "headers"), "get", &["content-length".into()]).as_string();
+    if !(200..300).contains(&status) || length.as_deref() == Some("0") {
+        return;
+    }
+    let text = js::call(answer, "text", &[]);
+    if !text.is_object() {
+        return;
+    }
+    js::settle(&text, |ok, body| {
+        if let Some((n, message)) = body.as_string().filter(|_| ok).and_then(|b| partial_success(&b)) {
+            with_agent(|a| a.exporter.partial(n, &message));
+        }
+        Ok(JsValue::UNDEFINED)
+    });
+}
+
 fn http_date_delay_ms(value: &str) -> Option<f64> {
     let at = js_sys::Date::parse(value);
     if at.is_nan() {
@@ -283,6 +361,7 @@ fn http_date_delay_ms(value: &str) -> Option<f64> {
 pub struct PageHide {
     _visibility: Option<super::lib::listener::Listener>,
     _pagehide: Option<super::lib::listener::Listener>,
+    _online: Option<super::lib::listener::Listener>,
 }
 
 impl PageHide {
@@ -298,6 +377,9 @@ impl PageHide {
         let pagehide = super::lib::listener::Listener::new(&js::global(), "pagehide", false, |_| {
             with_agent(|a| a.exporter.flush(true));
         });
-        PageHide { _visibility: visibility, _pagehide: pagehide }
+        let online = super::lib::listener::Listener::new(&js::global(), "online", false, |_| {
+            with_agent(|a| a.exporter.online());
+        });
+        PageHide { _visibility: visibility, _pagehide: pagehide, _online: online }
     }
 }

@@ -107,6 +107,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     let mut regexes = Vec::new();
     let value = to_config_value(&options, &mut regexes, 0);
     let config = Config::parse(&value).map_err(|e| config_error(&e.option, &e.to_string()))?;
+    lib::guard::install_panic_hook();
     if agent::running() {
         js::warn("init was called again while the agent runs; the second call is ignored (call shutdown() first)");
         return Ok(());

@@ -138,9 +138,14 @@ pub fn classify(status: Option<u16>) -> Outcome {
 }
 
 /// Exponential backoff with jitter, honouring `Retry-After`.
+///
+/// A page has nowhere else to keep its spans, so while the Collector is
+/// unreachable it keeps retrying (the delay capped at `max_ms`) for as long
+/// as the queue holds them: spans are lost only to the queue's bound, and
+/// those are counted.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backoff {
-    /// Attempts in all, the first included.
+    /// Attempts in all, the first included; `u32::MAX` never gives up.
     pub max_attempts: u32,
     /// First delay in ms.
     pub initial_ms: f64,
@@ -148,13 +153,13 @@ pub struct Backoff {
     pub max_ms: f64,
     /// Growth per attempt.
     pub multiplier: f64,
-    /// Longest `Retry-After` honoured; a longer one gives up.
+    /// Longest `Retry-After` honoured; a longer one waits this long.
     pub max_retry_after_ms: f64,
 }
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { max_attempts: 6, initial_ms: 1000.0, max_ms: 30_000.0, multiplier: 2.0, max_retry_after_ms: 120_000.0 }
+        Backoff { max_attempts: u32::MAX, initial_ms: 1000.0, max_ms: 30_000.0, multiplier: 2.0, max_retry_after_ms: 120_000.0 }
     }
 }
 
@@ -168,18 +173,90 @@ impl Backoff {
     /// let b = Backoff::default();
     /// assert_eq!(b.delay_ms(1, None, 0.5), Some(1000.0));
     /// assert_eq!(b.delay_ms(2, Some(7000.0), 0.0), Some(7000.0));
-    /// assert_eq!(b.delay_ms(6, None, 0.5), None);
+    /// assert_eq!(b.delay_ms(60, None, 0.5), Some(30_000.0));
+    /// let short = Backoff { max_attempts: 3, ..Backoff::default() };
+    /// assert_eq!(short.delay_ms(3, None, 0.5), None);
     /// ```
     pub fn delay_ms(&self, attempt: u32, retry_after_ms: Option<f64>, jitter: f64) -> Option<f64> {
         if attempt >= self.max_attempts {
             return None;
         }
         if let Some(ra) = retry_after_ms.filter(|v| v.is_finite() && *v >= 0.0) {
-            return (ra <= self.max_retry_after_ms).then_some(ra);
+            return Some(ra.min(self.max_retry_after_ms));
         }
-        let base = (self.initial_ms * self.multiplier.powi(attempt as i32 - 1)).min(self.max_ms);
+        // Capped before the power overflows to infinity.
+        let exp = attempt.saturating_sub(1).min(64) as i32;
+        let base = (self.initial_ms * self.multiplier.powi(exp)).min(self.max_ms);
         Some(base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0)))
     }
+}
+
+/// What a Collector's `partialSuccess` answer reports: spans it rejected
+/// and why. Parsed from the 200 answer's OTLP/JSON body by hand (no JSON
+/// library in the module); `None` when nothing was rejected.
+///
+/// ```
+/// use waggle_rum::core::export::partial_success;
+/// let body = r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}"#;
+/// assert_eq!(partial_success(body), Some((2, "too old".to_string())));
+/// assert_eq!(partial_success(r#"{"partialSuccess":{}}"#), None);
+/// assert_eq!(partial_success(""), None);
+/// ```
+pub fn partial_success(body: &str) -> Option<(u64, String)> {
+    let at = body.find("\"partialSuccess\"")?;
+    let rest = &body[at..];
+    let rejected = json_field(rest, "rejectedSpans")?;
+    let n: u64 = rejected.trim_matches('"').parse().ok()?;
+    if n == 0 {
+        return None;
+    }
+    let message = json_field(rest, "errorMessage").map(|m| unescape(m.trim_matches('"'))).unwrap_or_default();
+    Some((n, message))
+}
+
+/// The raw value after `"key":` (a quoted string with its quotes, or a bare
+/// token), within `s`.
+fn json_field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let quoted = format!("\"{key}\"");
+    let at = s.find(&quoted)? + quoted.len();
+    let rest = s[at..].trim_start().strip_prefix(':')?.trim_start();
+    if let Some(inner) = rest.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return Some(&rest[..i + 2]),
+                _ => escaped = false,
+            }
+        }
+        None
+    } else {
+        let end = rest.find(|c: char| c == ',' || c == '}' || c.is_whitespace()).unwrap_or(rest.len());
+        Some(&rest[..end])
+    }
+}
+
+/// Enough of JSON's string escapes for a message on the console.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                out.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Parses `Retry-After` as delay-seconds; an HTTP date needs the browser's
@@ -264,9 +341,31 @@ mod tests {
         assert_eq!(b.delay_ms(1, None, 1.0).map(f64::round), Some(1200.0));
         assert_eq!(b.delay_ms(3, None, 0.5), Some(4000.0));
         assert_eq!(b.delay_ms(5, None, 0.5), Some(16000.0));
-        assert_eq!(b.delay_ms(2, Some(500_000.0), 0.5), None);
+        // A long Retry-After waits the longest honoured delay, not forever
+        // and not never.
+        assert_eq!(b.delay_ms(2, Some(500_000.0), 0.5), Some(120_000.0));
+        // An outage of any length is retried, at most every 30 s (±20 %).
+        assert_eq!(b.delay_ms(6, None, 0.5), Some(30_000.0));
+        assert_eq!(b.delay_ms(u32::MAX - 1, None, 1.0).map(f64::round), Some(36_000.0));
+        let waited: f64 = (1..=5).map(|a| b.delay_ms(a, None, 0.0).unwrap()).sum();
+        assert!(waited < 20_000.0 + 30_000.0);
         assert_eq!(retry_after_seconds(" 12 "), Some(12_000.0));
         assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after_seconds("-1"), None);
+    }
+
+    #[test]
+    fn partial_success_is_read_from_the_answer() {
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"bad \"span\"\n"}}"#), Some((2, "bad \"span\"\n".into())));
+        assert_eq!(partial_success(r#"{ "partialSuccess" : { "errorMessage" : "x", "rejectedSpans" : 7 } }"#), Some((7, "x".into())));
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"0"}}"#), None);
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"3"}}"#), Some((3, String::new())));
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"-1"}}"#), None);
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"5","errorMessage":"\u00e9t\u00e9"}}"#), Some((5, "été".into())));
+        // Malformed answers are ignored, never a panic.
+        for body in ["{", "\"partialSuccess\"", r#"{"partialSuccess":{"rejectedSpans":"#, r#"{"partialSuccess":{"rejectedSpans":"9","errorMessage":"unterminated"#, "\u{1F600}\"partialSuccess\":{\"rejectedSpans\":\"1\",\"errorMessage\":\"\\u12\"}"] {
+            let _ = partial_success(body);
+        }
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"9","errorMessage":"unterminated"#), Some((9, String::new())));
     }
 }
