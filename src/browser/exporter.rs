@@ -30,6 +30,9 @@ const KEEPALIVE_BUDGET: usize = 60_000;
 /// Bytes per body otherwise: a quarter of the bundled relay's 4 MiB limit.
 const MAX_BODY: usize = 1_000_000;
 
+/// The browser's budget for `keepalive` bodies in flight at once, per page.
+const KEEPALIVE_QUOTA: usize = 65_536;
+
 /// Queue and transport.
 pub struct Exporter {
     url: String,
@@ -54,6 +57,10 @@ pub struct Exporter {
     busy: u32,
     /// Loss counts carried by requests under way, by request id.
     reported: Vec<(u32, u64)>,
+    /// Body sizes of `keepalive` requests under way, by request id.
+    keepalive: Vec<(u32, usize)>,
+    /// `pagehide` has fired and no `visibilitychange` to visible since.
+    leaving: bool,
     warned_partial: bool,
 }
 
@@ -77,6 +84,8 @@ impl Exporter {
             warned_drop: false,
             busy: 0,
             reported: Vec::new(),
+            keepalive: Vec::new(),
+            leaving: false,
             warned_partial: false,
         }
     }
@@ -180,11 +189,65 @@ impl Exporter {
         }
         // A Collector refuses a body over its limit with 400, which is not
         // retried; bodies are kept well under the usual limits instead.
+        // The loss count rides on the first body only, so the counts of
+        // all requests add up.
         let mut report = dropped;
-        for (body, n) in encode_chunks(&resource, &SCOPE, &spans, MAX_BODY) {
+        for (body, n) in encode_chunks(&self.resource, &SCOPE, &spans, MAX_BODY) {
             let rest = spans.split_off(n.min(spans.len()));
             let chunk = core::mem::replace(&mut spans, rest);
+            let body = if report > 0 { encode_request(&resource, &SCOPE, &chunk) } else { body };
             self.post_counted(body, chunk, core::mem::take(&mut report));
+        }
+    }
+
+    /// The page is hidden or going away: sends what the browser's
+    /// `keepalive` budget lets through now, and keeps the rest in storage
+    /// for the next page (see `spill`), rather than losing it.
+    pub fn hide(&mut self) {
+        self.timer = None;
+        self.soon = false;
+        self.retry_timer = None;
+        if self.queue.is_empty() {
+            return;
+        }
+        let mut spans = self.queue.take(usize::MAX);
+        let dropped = self.queue.take_dropped();
+        let mut budget = KEEPALIVE_QUOTA.saturating_sub(self.keepalive.iter().map(|(_, n)| n).sum());
+        let mut report = dropped;
+        let mut kept = Vec::new();
+        for (body, n) in encode_chunks(&self.resource, &SCOPE, &spans, KEEPALIVE_BUDGET) {
+            let rest = spans.split_off(n.min(spans.len()));
+            let chunk = core::mem::replace(&mut spans, rest);
+            let body = if report > 0 { encode_request(&self.resource_with(report), &SCOPE, &chunk) } else { body };
+            report = 0;
+            if body.len() <= budget {
+                budget -= body.len();
+                // Nothing may be there to retry: these spans are not kept.
+                self.post(body, true, Vec::new());
+            } else {
+                kept.push(body);
+            }
+        }
+        let lost = super::spill::save(&self.url, kept);
+        self.queue.add_dropped(lost as u64);
+    }
+
+    /// The page is going away (`pagehide`): as [`Exporter::hide`], and a
+    /// request under way that fails from now on is not retried. The
+    /// browser cancels it as the page goes, often after the Collector has
+    /// it, and sending it again would deliver its spans twice.
+    pub fn leave(&mut self) {
+        self.leaving = true;
+        self.hide();
+    }
+
+    /// The page is shown (again, from the back-forward cache, or a new
+    /// page): sends what a page of this origin kept in storage for this
+    /// endpoint.
+    pub fn shown(&mut self) {
+        self.leaving = false;
+        for body in super::spill::take(&self.url) {
+            self.post_counted(body, Vec::new(), 0);
         }
     }
 
@@ -197,6 +260,7 @@ impl Exporter {
     }
 
     fn post(&mut self, body: String, keepalive: bool, spans: Vec<SpanData>) {
+        let body_len = body.len();
         let init = Object::new();
         js::set(&init, "method", &"POST".into());
         let headers = Object::new();
@@ -205,6 +269,7 @@ impl Exporter {
         js::set(&init, "body", &body.into());
         if keepalive {
             js::set(&init, "keepalive", &JsValue::TRUE);
+            self.keepalive.push((self.next_id, body_len));
         }
         let count = spans.len();
         let debug = self.debug;
@@ -239,7 +304,7 @@ impl Exporter {
     fn answered(&mut self, status: Option<u16>, retry_after_ms: Option<f64>, mut spans: Vec<SpanData>) {
         match classify(status) {
             Outcome::Done => self.retry_attempt = 0,
-            Outcome::Retry if spans.is_empty() => {}
+            Outcome::Retry if spans.is_empty() || self.leaving => {}
             Outcome::Retry => {
                 self.retry_attempt += 1;
                 let jitter = js_sys::Math::random();
@@ -279,6 +344,7 @@ impl Exporter {
     /// An answer (or a failure) for request `id`: the policy decides, then
     /// the next batch goes if nothing else is under way.
     fn settled(&mut self, id: u32, keepalive: bool, status: Option<u16>, retry_after_ms: Option<f64>, spans: Vec<SpanData>) {
+        self.keepalive.retain(|(k, _)| *k != id);
         if let Some(i) = self.reported.iter().position(|(r, _)| *r == id) {
             let (_, dropped) = self.reported.swap_remove(i);
             if !matches!(classify(status), Outcome::Done) {
@@ -371,12 +437,16 @@ impl PageHide {
         let doc2 = document.clone();
         let visibility = super::lib::listener::Listener::new(&document, "visibilitychange", false, move |_| {
             if js::string(&doc2, "visibilityState").as_deref() == Some("hidden") {
-                with_agent(|a| a.exporter.flush(true));
+                with_agent(|a| a.exporter.hide());
+            } else {
+                // Shown again: what was kept for later can go now.
+                with_agent(|a| a.exporter.shown());
             }
         });
         let pagehide = super::lib::listener::Listener::new(&js::global(), "pagehide", false, |_| {
-            with_agent(|a| a.exporter.flush(true));
+            with_agent(|a| a.exporter.leave());
         });
+        with_agent(|a| a.exporter.shown());
         let online = super::lib::listener::Listener::new(&js::global(), "online", false, |_| {
             with_agent(|a| a.exporter.online());
         });

@@ -11,6 +11,7 @@ pub mod lib;
 pub mod route_change;
 pub mod session;
 pub mod settle;
+pub mod spill;
 pub mod timers;
 pub mod web_vitals;
 pub mod xhr;
