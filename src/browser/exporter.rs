@@ -14,7 +14,7 @@ use opentelemetry::KeyValue;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::config::BatchConfig;
-use crate::core::export::{classify, encode_chunks, partial_success, retry_after_seconds, Backoff, Outcome, SpanQueue};
+use crate::core::export::{classify, encode_chunks, estimated_size, partial_success, retry_after_seconds, Backoff, Outcome, SpanQueue};
 use crate::core::otlp::{encode_request, Scope};
 use crate::core::span::SpanData;
 
@@ -29,6 +29,13 @@ const KEEPALIVE_BUDGET: usize = 60_000;
 
 /// Bytes per body otherwise: a quarter of the bundled relay's 4 MiB limit.
 const MAX_BODY: usize = 1_000_000;
+
+/// About the most bytes encoded for one request. Small enough that the
+/// request can be `keepalive` and so survive the page going away while it
+/// is under way (one at a time fits the browser's budget), and that
+/// encoding a batch, done in one task, stays far from a long task even for
+/// spans with a dozen timing events each.
+const BATCH_BYTES: usize = 56_000;
 
 /// The browser's budget for `keepalive` bodies in flight at once, per page.
 const KEEPALIVE_QUOTA: usize = 65_536;
@@ -51,7 +58,7 @@ pub struct Exporter {
     soon: bool,
     debug: bool,
     warned_drop: bool,
-    /// Ordinary (not keepalive) requests under way: one batch at a time,
+    /// Requests of ordinary sending under way: one batch at a time,
     /// so batches arrive in the order their spans ended, and an outage
     /// costs one failing request per retry rather than one per batch.
     busy: u32,
@@ -135,7 +142,7 @@ impl Exporter {
         if self.queue.is_empty() || self.busy > 0 || offline() {
             return;
         }
-        let spans = self.queue.take(self.batch.max_export_batch_size);
+        let spans = self.queue.take_within(self.batch.max_export_batch_size, BATCH_BYTES, estimated_size);
         self.send(spans);
         if !self.queue.is_empty() {
             self.send_soon();
@@ -225,7 +232,7 @@ impl Exporter {
                 // Nothing may be there to retry: these spans are not kept.
                 self.post(body, true, Vec::new());
             } else {
-                kept.push(body);
+                kept.push((body, chunk.len()));
             }
         }
         let lost = super::spill::save(&self.url, kept);
@@ -255,7 +262,9 @@ impl Exporter {
     /// batch is not delivered, the count goes back to be reported again.
     fn post_counted(&mut self, body: String, spans: Vec<SpanData>, dropped: u64) {
         self.busy += 1;
-        self.post(body, false, spans);
+        let in_flight: usize = self.keepalive.iter().map(|(_, n)| n).sum();
+        let keepalive = body.len() <= KEEPALIVE_BUDGET && in_flight + body.len() <= KEEPALIVE_QUOTA;
+        self.post(body, keepalive, spans);
         self.reported.push((self.next_id.wrapping_sub(1), dropped));
     }
 
@@ -290,11 +299,23 @@ impl Exporter {
                     .as_string()
                     .and_then(|v| retry_after_seconds(&v).or_else(|| http_date_delay_ms(&v)));
                 js::debug(debug, &format!("export of {count} spans answered {status}"));
-                read_partial_success(&answer, status);
-                with_agent(|a| a.exporter.settled(id, keepalive, Some(status), retry_after, spans));
+                // The request is over (and its share of the keepalive
+                // budget free again) once the answer's body is in; the body
+                // may also hold a partialSuccess.
+                let text = js::call(&answer, "text", &[]);
+                if js::get(&text, "then").is_function() {
+                    return Ok(js::settle(&text, move |ok, body| {
+                        if let Some((n, message)) = body.as_string().filter(|_| ok && (200..300).contains(&status)).and_then(|b| partial_success(&b)) {
+                            with_agent(|a| a.exporter.partial(n, &message));
+                        }
+                        with_agent(|a| a.exporter.settled(id, Some(status), retry_after, spans));
+                        Ok(JsValue::UNDEFINED)
+                    }));
+                }
+                with_agent(|a| a.exporter.settled(id, Some(status), retry_after, spans));
             } else {
                 js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
-                with_agent(|a| a.exporter.settled(id, keepalive, None, None, spans));
+                with_agent(|a| a.exporter.settled(id, None, None, spans));
             }
             Ok(JsValue::UNDEFINED)
         });
@@ -312,6 +333,7 @@ impl Exporter {
                     Some(ms) => {
                         self.queue.requeue(spans);
                         self.timer = None;
+                        self.soon = false;
                         self.retry_timer = Some(Timeout::new(ms as u32, || {
                             with_agent(|a| {
                                 a.exporter.retry_timer = None;
@@ -343,16 +365,17 @@ impl Exporter {
 
     /// An answer (or a failure) for request `id`: the policy decides, then
     /// the next batch goes if nothing else is under way.
-    fn settled(&mut self, id: u32, keepalive: bool, status: Option<u16>, retry_after_ms: Option<f64>, spans: Vec<SpanData>) {
+    fn settled(&mut self, id: u32, status: Option<u16>, retry_after_ms: Option<f64>, spans: Vec<SpanData>) {
         self.keepalive.retain(|(k, _)| *k != id);
-        if let Some(i) = self.reported.iter().position(|(r, _)| *r == id) {
-            let (_, dropped) = self.reported.swap_remove(i);
+        // Requests of the hide flush are not counted: nothing waits on them.
+        let counted = self.reported.iter().position(|(r, _)| *r == id).map(|i| self.reported.swap_remove(i));
+        if let Some((_, dropped)) = counted {
             if !matches!(classify(status), Outcome::Done) {
                 self.queue.add_dropped(dropped);
             }
         }
         self.answered(status, retry_after_ms, spans);
-        if !keepalive {
+        if counted.is_some() {
             self.busy = self.busy.saturating_sub(1);
         }
         if self.busy == 0 && self.retry_timer.is_none() && !self.queue.is_empty() {
@@ -394,24 +417,6 @@ impl Exporter {
 /// Whether the browser says it has no network.
 fn offline() -> bool {
     js::get(&js::get(&js::global(), "navigator"), "onLine").as_bool() == Some(false)
-}
-
-/// Reads a 2xx answer's body for a `partialSuccess`, when it has one.
-fn read_partial_success(answer: &JsValue, status: u16) {
-    let length = js::call(&js::get(answer, "headers"), "get", &["content-length".into()]).as_string();
-    if !(200..300).contains(&status) || length.as_deref() == Some("0") {
-        return;
-    }
-    let text = js::call(answer, "text", &[]);
-    if !text.is_object() {
-        return;
-    }
-    js::settle(&text, |ok, body| {
-        if let Some((n, message)) = body.as_string().filter(|_| ok).and_then(|b| partial_success(&b)) {
-            with_agent(|a| a.exporter.partial(n, &message));
-        }
-        Ok(JsValue::UNDEFINED)
-    });
 }
 
 fn http_date_delay_ms(value: &str) -> Option<f64> {

@@ -18,9 +18,10 @@ use super::lib::js;
 /// The storage key.
 const KEY: &str = "waggle.unsent";
 
-/// Most characters kept, all pages of the origin together: well inside a
-/// browser's per-origin storage, which the app needs more than we do.
-pub const MAX_CHARS: usize = 1_000_000;
+/// Most characters kept, all pages of the origin together: some 3,000
+/// spans, and under half of the smallest per-origin storage quota (5 MiB),
+/// which the app needs more than we do.
+pub const MAX_CHARS: usize = 2_000_000;
 
 fn storage() -> Option<JsValue> {
     // Reading `localStorage` throws where storage is disabled.
@@ -53,18 +54,19 @@ fn write(storage: &JsValue, entries: &[(String, String)]) {
     }
 }
 
-/// Keeps `bodies` (for `url`) for later; returns how many did not fit.
-pub fn save(url: &str, bodies: Vec<String>) -> usize {
+/// Keeps `bodies` (for `url`, each with its span count) for later;
+/// returns how many spans did not fit.
+pub fn save(url: &str, bodies: Vec<(String, usize)>) -> usize {
     if bodies.is_empty() {
         return 0;
     }
-    let Some(storage) = storage() else { return bodies.len() };
+    let Some(storage) = storage() else { return bodies.iter().map(|(_, n)| n).sum() };
     let mut entries = read(&storage);
     let mut used: usize = entries.iter().map(|(u, b)| u.len() + b.len()).sum();
     let mut lost = 0;
-    for body in bodies {
+    for (body, n) in bodies {
         if used + url.len() + body.len() > MAX_CHARS {
-            lost += 1;
+            lost += n;
             continue;
         }
         used += url.len() + body.len();

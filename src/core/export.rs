@@ -57,6 +57,29 @@ impl<T> SpanQueue<T> {
         self.items.drain(..n).collect()
     }
 
+    /// Takes up to `n` of the oldest items, stopping once their `size`
+    /// adds up to `budget` (always at least one item).
+    ///
+    /// ```
+    /// use waggle_rum::core::export::SpanQueue;
+    /// let mut q: SpanQueue<usize> = SpanQueue::new(10);
+    /// for s in [4, 4, 4, 4] { q.push(s); }
+    /// assert_eq!(q.take_within(10, 9, |s| *s), vec![4, 4]);
+    /// assert_eq!(q.take_within(10, 1, |s| *s), vec![4]);
+    /// ```
+    pub fn take_within(&mut self, n: usize, budget: usize, size: impl Fn(&T) -> usize) -> Vec<T> {
+        let mut total = 0;
+        let mut count = 0;
+        for item in self.items.iter().take(n) {
+            total += size(item);
+            if count > 0 && total > budget {
+                break;
+            }
+            count += 1;
+        }
+        self.items.drain(..count).collect()
+    }
+
     /// Items waiting.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -78,6 +101,25 @@ impl<T> SpanQueue<T> {
     }
 }
 
+/// About how many bytes `span` takes in an OTLP/JSON body: enough to keep
+/// the work of encoding one batch, which happens in one task, small.
+///
+/// ```
+/// use opentelemetry::trace::{SpanId, SpanKind, TraceId};
+/// use waggle_rum::core::export::estimated_size;
+/// use waggle_rum::core::span::SpanData;
+/// let s = SpanData::new("s", SpanKind::Internal, TraceId::from_bytes([1; 16]), SpanId::from_bytes([1; 8]), None, 1);
+/// assert!(estimated_size(&s) > 100);
+/// ```
+pub fn estimated_size(span: &SpanData) -> usize {
+    fn attrs(list: &[KeyValue]) -> usize {
+        list.iter().map(|kv| kv.key.as_str().len() + kv.value.as_str().len() + 40).sum()
+    }
+    let events: usize = span.events.iter().map(|e| e.name.len() + 40 + attrs(&e.attributes)).sum();
+    let links: usize = span.links.iter().map(|l| 100 + attrs(&l.attributes)).sum();
+    200 + span.name.len() + span.trace_state.len() + attrs(&span.attributes) + events + links
+}
+
 /// Encodes `spans` as request bodies of at most `max_bytes` each, for the
 /// browser's 64 KiB budget on `keepalive` requests and beacons. A single
 /// span larger than the budget gets a body of its own.
@@ -92,8 +134,17 @@ pub fn encode_chunks(resource: &[KeyValue], scope: &Scope, spans: &[SpanData], m
     let mut out = Vec::new();
     let mut start = 0;
     while start < spans.len() {
-        // Grow the chunk while it fits; halve back when it does not.
-        let mut end = spans.len();
+        // Start from what the estimate says fits, rather than encoding all
+        // that remains for every chunk; shrink when it does not fit.
+        let mut end = start;
+        let mut estimate = 0;
+        while end < spans.len() {
+            estimate += estimated_size(&spans[end]);
+            if end > start && estimate > max_bytes {
+                break;
+            }
+            end += 1;
+        }
         let mut body = encode_request(resource, scope, &spans[start..end]);
         while body.len() > max_bytes && end - start > 1 {
             let fit = ((end - start) * max_bytes / body.len()).max(1);
@@ -367,5 +418,23 @@ mod tests {
             let _ = partial_success(body);
         }
         assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"9","errorMessage":"unterminated"#), Some((9, String::new())));
+    }
+
+    #[test]
+    fn estimated_sizes_are_close_to_the_encoded_ones() {
+        let scope = Scope { name: "waggle-rum", version: "0" };
+        for (n, len) in [(1, 10), (50, 300), (200, 5)] {
+            let all = spans(n, len);
+            let body = encode_request(&[], &scope, &all).len();
+            let estimate: usize = all.iter().map(estimated_size).sum();
+            assert!(estimate >= body / 2 && estimate <= body * 2, "{n} spans: estimate {estimate}, body {body}");
+        }
+        let mut q = SpanQueue::new(100);
+        for s in spans(10, 1000) {
+            q.push(s);
+        }
+        let batch = q.take_within(512, 3000, estimated_size);
+        assert_eq!(batch.len(), 2);
+        assert_eq!(q.len(), 8);
     }
 }
