@@ -122,7 +122,11 @@ export function setGlobalAttributes(attributes) {
 export async function flush() {
   if (!loading) return;
   await loading;
-  await wasm.flush();
+  try {
+    await wasm.flush();
+  } catch {
+    // Only an agent that failed internally gets here; it has nothing to send.
+  }
 }
 
 /** Flushes, then removes every listener and hook the agent installed. */
@@ -130,5 +134,9 @@ export async function shutdown() {
   if (!loading) return;
   await loading;
   ready = false;
-  await wasm.shutdown();
+  try {
+    await wasm.shutdown();
+  } catch {
+    // As in flush().
+  }
 }

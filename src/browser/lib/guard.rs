@@ -126,9 +126,14 @@ pub fn panicked() -> bool {
 /// Makes a panic switch the agent off with its one message, before the
 /// trap it becomes unwinds into JavaScript.
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|_| {
+    if panicked() {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
         PANICKED.with(|p| p.set(true));
         agent_off();
+        previous(info);
     }));
 }
 
