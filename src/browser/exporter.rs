@@ -433,6 +433,7 @@ pub struct PageHide {
     _visibility: Option<super::lib::listener::Listener>,
     _pagehide: Option<super::lib::listener::Listener>,
     _online: Option<super::lib::listener::Listener>,
+    _pageshow: Option<super::lib::listener::Listener>,
 }
 
 impl PageHide {
@@ -455,6 +456,12 @@ impl PageHide {
         let online = super::lib::listener::Listener::new(&js::global(), "online", false, |_| {
             with_agent(|a| a.exporter.online());
         });
-        PageHide { _visibility: visibility, _pagehide: pagehide, _online: online }
+        // Restored from the back-forward cache: the page lives again.
+        let pageshow = super::lib::listener::Listener::new(&js::global(), "pageshow", false, |e| {
+            if js::get(&e, "persisted").as_bool() == Some(true) {
+                with_agent(|a| a.exporter.shown());
+            }
+        });
+        PageHide { _visibility: visibility, _pagehide: pagehide, _online: online, _pageshow: pageshow }
     }
 }

@@ -112,8 +112,18 @@ impl<T> SpanQueue<T> {
 /// assert!(estimated_size(&s) > 100);
 /// ```
 pub fn estimated_size(span: &SpanData) -> usize {
+    // Not `Value::as_str`, which formats numbers and arrays: the module
+    // would carry the formatting for an estimate.
+    fn value(v: &opentelemetry::Value) -> usize {
+        match v {
+            opentelemetry::Value::String(s) => s.as_str().len(),
+            opentelemetry::Value::Array(opentelemetry::Array::String(items)) => items.iter().map(|i| i.as_str().len() + 20).sum(),
+            opentelemetry::Value::Array(_) => 64,
+            _ => 24,
+        }
+    }
     fn attrs(list: &[KeyValue]) -> usize {
-        list.iter().map(|kv| kv.key.as_str().len() + kv.value.as_str().len() + 40).sum()
+        list.iter().map(|kv| kv.key.as_str().len() + value(&kv.value) + 40).sum()
     }
     let events: usize = span.events.iter().map(|e| e.name.len() + 40 + attrs(&e.attributes)).sum();
     let links: usize = span.links.iter().map(|l| 100 + attrs(&l.attributes)).sum();

@@ -129,11 +129,16 @@ pub fn install_panic_hook() {
     if panicked() {
         return;
     }
+    // In tests the previous hook prints the panic's message; in a release
+    // build there is nowhere to print it, and keeping it would cost the
+    // module the whole of std's panic printing.
+    #[cfg(debug_assertions)]
     let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
+    std::panic::set_hook(Box::new(move |_info| {
         PANICKED.with(|p| p.set(true));
         agent_off();
-        previous(info);
+        #[cfg(debug_assertions)]
+        previous(_info);
     }));
 }
 
