@@ -171,7 +171,7 @@ impl Timeout {
 
 impl Drop for Timeout {
     fn drop(&mut self) {
-        js::call(&js::global(), "clearTimeout", &[self.id.clone()]);
+        js::call(&js::global(), "clearTimeout", std::slice::from_ref(&self.id));
     }
 }
 
