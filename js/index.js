@@ -65,12 +65,14 @@ const inert = {
 let hooks = null;
 const perf = globalThis.performance;
 
-// A call into the agent never throws into the app: if the agent has
-// failed, the app's span calls carry on as no-ops.
+// A failure inside the agent (a WebAssembly trap; the agent has logged it
+// and switched itself off) must not reach the app: the app's span calls
+// carry on as no-ops.
 function safe(f) {
   try {
     return f();
-  } catch (e) {
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) ready = false;
     return undefined;
   }
 }
@@ -218,7 +220,11 @@ export function setGlobalAttributes(attributes) {
 export async function flush() {
   if (!loading) return;
   await loading;
-  await wasm.flush();
+  try {
+    await wasm.flush();
+  } catch {
+    // Only an agent that failed internally gets here; it has nothing to send.
+  }
 }
 
 /** Flushes, then removes every listener and hook the agent installed. */
@@ -226,5 +232,9 @@ export async function shutdown() {
   if (!loading) return;
   await loading;
   ready = false;
-  await wasm.shutdown();
+  try {
+    await wasm.shutdown();
+  } catch {
+    // As in flush().
+  }
 }

@@ -166,3 +166,23 @@ async fn console_error_wrapped_after_the_agent_keeps_working_after_shutdown() {
 
 #[path = "web/ui.rs"]
 mod ui;
+
+#[wasm_bindgen_test]
+fn unsent_bodies_are_kept_per_endpoint_bounded_and_taken_once() {
+    use waggle_rum::browser::spill;
+    let storage = js::get(&js::global(), "localStorage");
+    js::call(&storage, "removeItem", &["waggle.unsent".into()]);
+    assert_eq!(spill::save("https://a/v1/traces", vec![("{\"a\":1}".into(), 3), ("{\"a\":2}".into(), 4)]), 0);
+    assert_eq!(spill::save("https://b/v1/traces", vec![("{\"b\":1}".into(), 1)]), 0);
+    // Past the bound the spans are counted as lost, not stored.
+    let huge = "x".repeat(spill::MAX_CHARS);
+    assert_eq!(spill::save("https://a/v1/traces", vec![(huge, 9)]), 9);
+    assert_eq!(spill::take("https://a/v1/traces"), vec!["{\"a\":1}".to_string(), "{\"a\":2}".to_string()]);
+    assert!(spill::take("https://a/v1/traces").is_empty(), "taken once");
+    assert_eq!(spill::take("https://b/v1/traces"), vec!["{\"b\":1}".to_string()]);
+    assert!(js::call(&storage, "getItem", &["waggle.unsent".into()]).is_null(), "nothing left behind");
+    // Storage written by something else is ignored, not a failure.
+    js::call(&storage, "setItem", &["waggle.unsent".into(), "{not json".into()]);
+    assert!(spill::take("https://a/v1/traces").is_empty());
+    js::call(&storage, "removeItem", &["waggle.unsent".into()]);
+}

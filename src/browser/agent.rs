@@ -27,6 +27,9 @@ thread_local! {
 /// Runs `f` on the agent if one is running and not already in use (a hook
 /// re-entered from inside the agent sees `None` and stays out of the way).
 pub fn with_agent<R>(f: impl FnOnce(&mut Agent) -> R) -> Option<R> {
+    if super::lib::guard::panicked() {
+        return None;
+    }
     AGENT.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok()?;
         guard.as_mut().map(f)

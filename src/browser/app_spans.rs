@@ -15,7 +15,7 @@
 //! agent no way to know which code continues, so the context is not
 //! followed there. `span.run(fn)` re-enters it explicitly.
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use js_sys::{Array, Object, Reflect};
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceFlags, TraceId};
 use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};

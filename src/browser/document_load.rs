@@ -2,7 +2,7 @@
 //! Resource Timing entry, shaped as OpenTelemetry's web instrumentation
 //! shapes them, from the Navigation Timing and Resource Timing entries.
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use opentelemetry::trace::{SpanKind, TraceFlags};
 use wasm_bindgen::JsValue;
 
@@ -121,9 +121,21 @@ fn record(agent: &mut Agent, perf: &web_sys::Performance, nav: &JsValue) {
         doc.add_link(&agent.limits, link);
     }
 
-    let resources = perf.get_entries_by_type("resource");
-    let mut children = Vec::with_capacity(resources.length() as usize);
-    for entry in resources.iter() {
+    agent.finish(root);
+    agent.finish(doc);
+    record_resources(agent, perf.get_entries_by_type("resource"), ctx, 0);
+}
+
+/// Resources recorded per task: a page of a thousand resources is then
+/// ten short tasks rather than one long one.
+const RESOURCES_PER_TASK: u32 = 100;
+
+/// Records `resources[from..]` as `resourceFetch` children of `ctx`, a
+/// slice per task.
+fn record_resources(agent: &mut Agent, resources: js_sys::Array, ctx: ParentContext, from: u32) {
+    let to = resources.length().min(from + RESOURCES_PER_TASK);
+    for i in from..to {
+        let entry = resources.get(i);
         let Some(url) = js::string(&entry, "name") else { continue };
         if agent.ignored(&url) {
             continue;
@@ -137,11 +149,11 @@ fn record(agent: &mut Agent, perf: &web_sys::Performance, nav: &JsValue) {
         }
         timing_attributes(agent, &mut span, &entry);
         network_events(agent, &mut span, &entry);
-        children.push(span);
-    }
-    agent.finish(root);
-    agent.finish(doc);
-    for span in children {
         agent.finish(span);
+    }
+    if to < resources.length() {
+        super::lib::http::after(0, move || {
+            with_agent(|a| record_resources(a, resources, ctx, to));
+        });
     }
 }

@@ -28,7 +28,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::KeyValue;
@@ -320,7 +320,7 @@ impl ConsoleHook {
             Reflect::apply(f, &this, &args)
         }) as Box<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>);
         let handler = Object::new();
-        js::set(&handler, "apply", trap.as_ref());
+        js::set(&handler, "apply", &super::lib::guard::trap(trap.as_ref()));
         let proxy: JsValue = js_sys::Proxy::new(&original_fn, &handler).into();
         if !Reflect::set(&console, &"error".into(), &proxy).unwrap_or(false) {
             return None;

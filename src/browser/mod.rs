@@ -11,6 +11,7 @@ pub mod lib;
 pub mod route_change;
 pub mod session;
 pub mod settle;
+pub mod spill;
 pub mod timers;
 pub mod web_vitals;
 pub mod xhr;
@@ -107,6 +108,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
     let mut regexes = Vec::new();
     let value = to_config_value(&options, &mut regexes, 0);
     let config = Config::parse(&value).map_err(|e| config_error(&e.option, &e.to_string()))?;
+    lib::guard::install_panic_hook();
     if agent::running() {
         js::warn("init was called again while the agent runs; the second call is ignored (call shutdown() first)");
         return Ok(());
@@ -198,7 +200,7 @@ pub fn init(options: JsValue) -> Result<(), JsValue> {
 /// has answered.
 #[wasm_bindgen]
 pub fn flush() -> Promise {
-    agent::with_agent(|a| exporter::flush(a, false)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
+    agent::with_agent(|a| exporter::flush(a)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
 }
 
 /// Flushes, then removes every listener and hook the agent installed.
@@ -210,6 +212,6 @@ pub fn shutdown() -> Promise {
     drop(detached);
     match agent::take() {
         None => Promise::resolve(&JsValue::UNDEFINED),
-        Some(mut a) => exporter::flush(&mut a, false),
+        Some(mut a) => exporter::flush(&mut a),
     }
 }

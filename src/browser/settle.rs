@@ -42,6 +42,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::span::SpanData;
 
 use super::agent::{context_of, with_agent, ParentContext};
+use super::lib::guard;
 use super::lib::js;
 use super::lib::listener::Listener;
 use super::timers::FollowTimers;
@@ -170,8 +171,8 @@ impl Tracker {
                 }
             }
         }) as Box<dyn FnMut(JsValue)>);
-        let mutations = construct("MutationObserver", on_mutation.as_ref());
-        let resources = construct("PerformanceObserver", on_resource.as_ref());
+        let mutations = construct("MutationObserver", &guard::callback(on_mutation.as_ref()));
+        let resources = construct("PerformanceObserver", &guard::callback(on_resource.as_ref()));
         let window = js::global();
         let document = js::get(&window, "document");
         let hidden = {
@@ -213,7 +214,7 @@ impl Tracker {
     /// Runs `f` after `ms` with the page's original `setTimeout`, so the
     /// hook never mistakes the agent's timers for the page's.
     pub fn later(&self, ms: f64, f: Box<dyn FnOnce()>) {
-        self.timeout(&Closure::once_into_js(f), ms);
+        self.timeout(&guard::callback(&Closure::once_into_js(f)), ms);
     }
 
     fn timeout(&self, callback: &JsValue, ms: f64) {
@@ -368,7 +369,7 @@ impl Tracker {
                 t.activity(span_id, js::now());
             }
         });
-        let exit = Closure::once_into_js(exit);
+        let exit: JsValue = guard::callback(&Closure::once_into_js(exit)).into();
         if let Some(post) = self.post_task.dyn_ref::<Function>() {
             let opts = js_sys::Object::new();
             js::set(&opts, "priority", &"user-blocking".into());

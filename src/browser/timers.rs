@@ -42,8 +42,8 @@ thread_local! {
     // One function for every followed timer, never freed: a timer set
     // before shutdown may fire after it, and must still run the page's
     // callback.
-    static TRAMPOLINE: JsValue = Closure::wrap(Box::new(run) as Box<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>)
-        .into_js_value();
+    static TRAMPOLINE: JsValue = super::lib::guard::timer(&Closure::wrap(Box::new(run) as Box<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>)
+        .into_js_value()).into();
 }
 
 impl FollowTimers {

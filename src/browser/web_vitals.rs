@@ -31,7 +31,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
+use super::lib::guard::Timeout;
 use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{KeyValue, Value};
@@ -180,7 +180,7 @@ fn observe(kind: Kind, state: Weak<RefCell<State>>) -> Option<Observer> {
         }
     }) as Box<dyn FnMut(JsValue)>);
     let ctor: Function = js::get(&js::global(), "PerformanceObserver").dyn_into().ok()?;
-    let po = Reflect::construct(&ctor, &Array::of1(callback.as_ref())).ok()?;
+    let po = Reflect::construct(&ctor, &Array::of1(&super::lib::guard::callback(callback.as_ref()))).ok()?;
     let opts = Object::new();
     js::set(&opts, "type", &kind.entry_type().into());
     js::set(&opts, "buffered", &JsValue::TRUE);

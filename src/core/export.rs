@@ -58,6 +58,29 @@ impl<T> SpanQueue<T> {
         self.items.drain(..n).collect()
     }
 
+    /// Takes up to `n` of the oldest items, stopping once their `size`
+    /// adds up to `budget` (always at least one item).
+    ///
+    /// ```
+    /// use waggle_rum::core::export::SpanQueue;
+    /// let mut q: SpanQueue<usize> = SpanQueue::new(10);
+    /// for s in [4, 4, 4, 4] { q.push(s); }
+    /// assert_eq!(q.take_within(10, 9, |s| *s), vec![4, 4]);
+    /// assert_eq!(q.take_within(10, 1, |s| *s), vec![4]);
+    /// ```
+    pub fn take_within(&mut self, n: usize, budget: usize, size: impl Fn(&T) -> usize) -> Vec<T> {
+        let mut total = 0;
+        let mut count = 0;
+        for item in self.items.iter().take(n) {
+            total += size(item);
+            if count > 0 && total > budget {
+                break;
+            }
+            count += 1;
+        }
+        self.items.drain(..count).collect()
+    }
+
     /// Items waiting.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -79,6 +102,35 @@ impl<T> SpanQueue<T> {
     }
 }
 
+/// About how many bytes `span` takes in an OTLP/JSON body: enough to keep
+/// the work of encoding one batch, which happens in one task, small.
+///
+/// ```
+/// use opentelemetry::trace::{SpanId, SpanKind, TraceId};
+/// use waggle_rum::core::export::estimated_size;
+/// use waggle_rum::core::span::SpanData;
+/// let s = SpanData::new("s", SpanKind::Internal, TraceId::from_bytes([1; 16]), SpanId::from_bytes([1; 8]), None, 1);
+/// assert!(estimated_size(&s) > 100);
+/// ```
+pub fn estimated_size(span: &SpanData) -> usize {
+    // Not `Value::as_str`, which formats numbers and arrays: the module
+    // would carry the formatting for an estimate.
+    fn value(v: &opentelemetry::Value) -> usize {
+        match v {
+            opentelemetry::Value::String(s) => s.as_str().len(),
+            opentelemetry::Value::Array(opentelemetry::Array::String(items)) => items.iter().map(|i| i.as_str().len() + 20).sum(),
+            opentelemetry::Value::Array(_) => 64,
+            _ => 24,
+        }
+    }
+    fn attrs(list: &[KeyValue]) -> usize {
+        list.iter().map(|kv| kv.key.as_str().len() + value(&kv.value) + 40).sum()
+    }
+    let events: usize = span.events.iter().map(|e| e.name.len() + 40 + attrs(&e.attributes)).sum();
+    let links: usize = span.links.iter().map(|l| 100 + attrs(&l.attributes)).sum();
+    200 + span.name.len() + span.trace_state.len() + attrs(&span.attributes) + events + links
+}
+
 /// Encodes `spans` as request bodies of at most `max_bytes` each, for the
 /// browser's 64 KiB budget on `keepalive` requests and beacons. A single
 /// span larger than the budget gets a body of its own; `dropped` goes in
@@ -94,8 +146,17 @@ pub fn encode_chunks(resource: &[KeyValue], scope: &Scope, contexts: &Contexts, 
     let mut out = Vec::new();
     let mut start = 0;
     while start < spans.len() {
-        // Grow the chunk while it fits; halve back when it does not.
-        let mut end = spans.len();
+        // Start from what the estimate says fits, rather than encoding all
+        // that remains for every chunk; shrink when it does not fit.
+        let mut end = start;
+        let mut estimate = 0;
+        while end < spans.len() {
+            estimate += estimated_size(&spans[end]);
+            if end > start && estimate > max_bytes {
+                break;
+            }
+            end += 1;
+        }
         let mut body = encode_grouped(resource, scope, contexts, &spans[start..end], if start == 0 { dropped } else { 0 });
         while body.len() > max_bytes && end - start > 1 {
             let fit = ((end - start) * max_bytes / body.len()).max(1);
@@ -140,9 +201,14 @@ pub fn classify(status: Option<u16>) -> Outcome {
 }
 
 /// Exponential backoff with jitter, honouring `Retry-After`.
+///
+/// A page has nowhere else to keep its spans, so while the Collector is
+/// unreachable it keeps retrying (the delay capped at `max_ms`) for as long
+/// as the queue holds them: spans are lost only to the queue's bound, and
+/// those are counted.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backoff {
-    /// Attempts in all, the first included.
+    /// Attempts in all, the first included; `u32::MAX` never gives up.
     pub max_attempts: u32,
     /// First delay in ms.
     pub initial_ms: f64,
@@ -150,13 +216,13 @@ pub struct Backoff {
     pub max_ms: f64,
     /// Growth per attempt.
     pub multiplier: f64,
-    /// Longest `Retry-After` honoured; a longer one gives up.
+    /// Longest `Retry-After` honoured; a longer one waits this long.
     pub max_retry_after_ms: f64,
 }
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { max_attempts: 6, initial_ms: 1000.0, max_ms: 30_000.0, multiplier: 2.0, max_retry_after_ms: 120_000.0 }
+        Backoff { max_attempts: u32::MAX, initial_ms: 1000.0, max_ms: 30_000.0, multiplier: 2.0, max_retry_after_ms: 120_000.0 }
     }
 }
 
@@ -170,18 +236,90 @@ impl Backoff {
     /// let b = Backoff::default();
     /// assert_eq!(b.delay_ms(1, None, 0.5), Some(1000.0));
     /// assert_eq!(b.delay_ms(2, Some(7000.0), 0.0), Some(7000.0));
-    /// assert_eq!(b.delay_ms(6, None, 0.5), None);
+    /// assert_eq!(b.delay_ms(60, None, 0.5), Some(30_000.0));
+    /// let short = Backoff { max_attempts: 3, ..Backoff::default() };
+    /// assert_eq!(short.delay_ms(3, None, 0.5), None);
     /// ```
     pub fn delay_ms(&self, attempt: u32, retry_after_ms: Option<f64>, jitter: f64) -> Option<f64> {
         if attempt >= self.max_attempts {
             return None;
         }
         if let Some(ra) = retry_after_ms.filter(|v| v.is_finite() && *v >= 0.0) {
-            return (ra <= self.max_retry_after_ms).then_some(ra);
+            return Some(ra.min(self.max_retry_after_ms));
         }
-        let base = (self.initial_ms * self.multiplier.powi(attempt as i32 - 1)).min(self.max_ms);
+        // Capped before the power overflows to infinity.
+        let exp = attempt.saturating_sub(1).min(64) as i32;
+        let base = (self.initial_ms * self.multiplier.powi(exp)).min(self.max_ms);
         Some(base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0)))
     }
+}
+
+/// What a Collector's `partialSuccess` answer reports: spans it rejected
+/// and why. Parsed from the 200 answer's OTLP/JSON body by hand (no JSON
+/// library in the module); `None` when nothing was rejected.
+///
+/// ```
+/// use waggle_rum::core::export::partial_success;
+/// let body = r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}"#;
+/// assert_eq!(partial_success(body), Some((2, "too old".to_string())));
+/// assert_eq!(partial_success(r#"{"partialSuccess":{}}"#), None);
+/// assert_eq!(partial_success(""), None);
+/// ```
+pub fn partial_success(body: &str) -> Option<(u64, String)> {
+    let at = body.find("\"partialSuccess\"")?;
+    let rest = &body[at..];
+    let rejected = json_field(rest, "rejectedSpans")?;
+    let n: u64 = rejected.trim_matches('"').parse().ok()?;
+    if n == 0 {
+        return None;
+    }
+    let message = json_field(rest, "errorMessage").map(|m| unescape(m.trim_matches('"'))).unwrap_or_default();
+    Some((n, message))
+}
+
+/// The raw value after `"key":` (a quoted string with its quotes, or a bare
+/// token), within `s`.
+fn json_field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let quoted = format!("\"{key}\"");
+    let at = s.find(&quoted)? + quoted.len();
+    let rest = s[at..].trim_start().strip_prefix(':')?.trim_start();
+    if let Some(inner) = rest.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return Some(&rest[..i + 2]),
+                _ => escaped = false,
+            }
+        }
+        None
+    } else {
+        let end = rest.find(|c: char| c == ',' || c == '}' || c.is_whitespace()).unwrap_or(rest.len());
+        Some(&rest[..end])
+    }
+}
+
+/// Enough of JSON's string escapes for a message on the console.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                out.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Parses `Retry-After` as delay-seconds; an HTTP date needs the browser's
@@ -266,9 +404,49 @@ mod tests {
         assert_eq!(b.delay_ms(1, None, 1.0).map(f64::round), Some(1200.0));
         assert_eq!(b.delay_ms(3, None, 0.5), Some(4000.0));
         assert_eq!(b.delay_ms(5, None, 0.5), Some(16000.0));
-        assert_eq!(b.delay_ms(2, Some(500_000.0), 0.5), None);
+        // A long Retry-After waits the longest honoured delay, not forever
+        // and not never.
+        assert_eq!(b.delay_ms(2, Some(500_000.0), 0.5), Some(120_000.0));
+        // An outage of any length is retried, at most every 30 s (±20 %).
+        assert_eq!(b.delay_ms(6, None, 0.5), Some(30_000.0));
+        assert_eq!(b.delay_ms(u32::MAX - 1, None, 1.0).map(f64::round), Some(36_000.0));
+        let waited: f64 = (1..=5).map(|a| b.delay_ms(a, None, 0.0).unwrap()).sum();
+        assert!(waited < 20_000.0 + 30_000.0);
         assert_eq!(retry_after_seconds(" 12 "), Some(12_000.0));
         assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after_seconds("-1"), None);
+    }
+
+    #[test]
+    fn partial_success_is_read_from_the_answer() {
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"bad \"span\"\n"}}"#), Some((2, "bad \"span\"\n".into())));
+        assert_eq!(partial_success(r#"{ "partialSuccess" : { "errorMessage" : "x", "rejectedSpans" : 7 } }"#), Some((7, "x".into())));
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"0"}}"#), None);
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"3"}}"#), Some((3, String::new())));
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"-1"}}"#), None);
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"5","errorMessage":"\u00e9t\u00e9"}}"#), Some((5, "été".into())));
+        // Malformed answers are ignored, never a panic.
+        for body in ["{", "\"partialSuccess\"", r#"{"partialSuccess":{"rejectedSpans":"#, r#"{"partialSuccess":{"rejectedSpans":"9","errorMessage":"unterminated"#, "\u{1F600}\"partialSuccess\":{\"rejectedSpans\":\"1\",\"errorMessage\":\"\\u12\"}"] {
+            let _ = partial_success(body);
+        }
+        assert_eq!(partial_success(r#"{"partialSuccess":{"rejectedSpans":"9","errorMessage":"unterminated"#), Some((9, String::new())));
+    }
+
+    #[test]
+    fn estimated_sizes_are_close_to_the_encoded_ones() {
+        let scope = Scope { name: "waggle-rum", version: "0" };
+        for (n, len) in [(1, 10), (50, 300), (200, 5)] {
+            let all = spans(n, len);
+            let body = crate::core::otlp::encode_request(&[], &scope, &all).len();
+            let estimate: usize = all.iter().map(estimated_size).sum();
+            assert!(estimate >= body / 2 && estimate <= body * 2, "{n} spans: estimate {estimate}, body {body}");
+        }
+        let mut q = SpanQueue::new(100);
+        for s in spans(10, 1000) {
+            q.push(s);
+        }
+        let batch = q.take_within(512, 3000, estimated_size);
+        assert_eq!(batch.len(), 2);
+        assert_eq!(q.len(), 8);
     }
 }

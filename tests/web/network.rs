@@ -111,6 +111,8 @@ async fn fetch_joins_the_current_trace_without_touching_the_callers_objects() {
     assert_eq!(seen[1].1, JsValue::from(own));
     assert_eq!(seen[2].1, JsValue::from(cross_init));
     assert!(seen[3].0.is_undefined());
+    // Released before the final flush calls the same function.
+    drop(seen);
 
     JsFuture::from(shutdown()).await.unwrap();
     assert_eq!(js::get(&global, "fetch"), JsValue::from(page_fetch.as_ref()));

@@ -188,6 +188,6 @@ pub fn server_timing_header_link(value: &str) -> Option<Link> {
 
 /// Runs `f` once after `ms` milliseconds; the callback frees itself.
 pub fn after(ms: u32, f: impl FnOnce() + 'static) {
-    let cb = Closure::once_into_js(f);
+    let cb = super::guard::callback(&Closure::once_into_js(f)).into();
     js::call(&js::global(), "setTimeout", &[cb, JsValue::from(ms)]);
 }

@@ -87,6 +87,7 @@ pub fn debug(enabled: bool, message: &str) {
 /// leak the one never called, on every request and every `withSpan`.
 pub fn settle(promise: &JsValue, f: impl FnOnce(bool, JsValue) -> Result<JsValue, JsValue> + 'static) -> JsValue {
     let cb = wasm_bindgen::closure::Closure::once_into_js(move |fulfilled: JsValue, value: JsValue| f(fulfilled.is_truthy(), value));
+    let cb: JsValue = super::guard::settle(&cb).into();
     let ok = call(&cb, "bind", &[JsValue::NULL, JsValue::TRUE]);
     let err = call(&cb, "bind", &[JsValue::NULL, JsValue::FALSE]);
     call(promise, "then", &[ok, err])

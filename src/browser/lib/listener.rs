@@ -12,7 +12,10 @@ pub struct Listener {
     target: EventTarget,
     kind: Cow<'static, str>,
     capture: bool,
-    closure: Closure<dyn FnMut(Event)>,
+    // What the browser holds: the closure behind a guard, so a failure in
+    // the agent never reaches the page's error handlers.
+    guarded: js_sys::Function,
+    _closure: Closure<dyn FnMut(Event)>,
 }
 
 impl Listener {
@@ -31,14 +34,19 @@ impl Listener {
     // of this body to the module.
     fn boxed(target: &JsValue, kind: Cow<'static, str>, capture: bool, f: Box<dyn FnMut(Event)>) -> Option<Self> {
         let target: EventTarget = target.clone().dyn_into().ok()?;
-        let closure = Closure::wrap(f);
+        let mut f = f;
+        let closure = Closure::wrap(Box::new(move |e: Event| {
+            super::guard::test_hooks::check(2);
+            f(e)
+        }) as Box<dyn FnMut(Event)>);
+        let guarded = super::guard::callback(closure.as_ref());
         let opts = AddEventListenerOptions::new();
         opts.set_capture(capture);
         opts.set_passive(true);
         target
-            .add_event_listener_with_callback_and_add_event_listener_options(&kind, closure.as_ref().unchecked_ref(), &opts)
+            .add_event_listener_with_callback_and_add_event_listener_options(&kind, &guarded, &opts)
             .ok()?;
-        Some(Listener { target, kind, capture, closure })
+        Some(Listener { target, kind, capture, guarded, _closure: closure })
     }
 }
 
@@ -46,7 +54,7 @@ impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.target.remove_event_listener_with_callback_and_bool(
             &self.kind,
-            self.closure.as_ref().unchecked_ref(),
+            &self.guarded,
             self.capture,
         );
     }

@@ -1,5 +1,6 @@
 //! Helpers the instrumentations share.
 
+pub mod guard;
 pub mod http;
 pub mod js;
 pub mod listener;

@@ -42,10 +42,12 @@ impl Patch {
         let closure = Closure::wrap(Box::new(move |target: JsValue, this: JsValue, args: JsValue| {
             let target: Function = target.unchecked_into();
             let args: Array = args.unchecked_into();
-            trap(&target, &this, &args)
+            let result = trap(&target, &this, &args);
+            super::guard::test_hooks::check(1);
+            result
         }) as Box<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>);
         let handler = Object::new();
-        js::set(&handler, "apply", closure.as_ref());
+        js::set(&handler, "apply", &super::guard::trap(closure.as_ref()));
         let proxy: JsValue = Proxy::new(&original, &handler).into();
         js::set(owner, name, &proxy);
         if js::get(owner, name) != proxy {

@@ -213,7 +213,7 @@ impl ResourceTimings {
         let observer = js::get(&js::global(), "PerformanceObserver")
             .dyn_into::<Function>()
             .ok()
-            .and_then(|ctor| Reflect::construct(&ctor, &Array::of1(callback.as_ref())).ok());
+            .and_then(|ctor| Reflect::construct(&ctor, &Array::of1(&super::guard::callback(callback.as_ref()))).ok());
         let Some(observer) = observer else {
             return ResourceTimings { timings, observer: None, _callback: None };
         };
