@@ -40,6 +40,10 @@ const KEEPALIVE_BUDGET: usize = 60_000;
 /// Bytes per body otherwise: a quarter of the bundled relay's 4 MiB limit.
 const MAX_BODY: usize = 1_000_000;
 
+/// Marks a request whose body the hide flush took while it was being
+/// compressed.
+const TAKEN: &str = "waggle: sent by the hide flush";
+
 /// About the most bytes encoded for one request when bodies cannot be
 /// gzipped: small enough that the request can be `keepalive`.
 const BATCH_BYTES: usize = 56_000;
@@ -79,6 +83,10 @@ pub struct Exporter {
     keepalive: Vec<(u32, usize)>,
     /// `pagehide` has fired and no `visibilitychange` to visible since.
     leaving: bool,
+    /// Requests still being compressed, with their plain bodies: a page
+    /// hidden meanwhile may be gone before compression ends, so the hide
+    /// flush sends (or keeps) these instead.
+    compressing: Vec<(u32, JsValue)>,
     warned_partial: bool,
     next_id: u32,
     /// A zero-delay send is scheduled.
@@ -112,6 +120,7 @@ impl Exporter {
             reported: Vec::new(),
             keepalive: Vec::new(),
             leaving: false,
+            compressing: Vec::new(),
             warned_partial: false,
             next_id: 0,
             soon: false,
@@ -199,6 +208,29 @@ impl Exporter {
         self.post(body, false, spans);
     }
 
+    /// Sends a plain body already in the JS heap with `keepalive`, from the
+    /// hide flush: not counted, not retried.
+    fn post_bytes(&mut self, bytes: JsValue, len: usize) {
+        let init = Object::new();
+        js::set(&init, "method", &"POST".into());
+        let headers = Object::new();
+        js::set(&headers, "Content-Type", &"application/json".into());
+        js::set(&init, "headers", &headers);
+        js::set(&init, "body", &bytes);
+        js::set(&init, "keepalive", &JsValue::TRUE);
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.keepalive.push((id, len));
+        let sent = self.fetch.call2(&js::global(), &JsValue::from(self.url.as_str()), &init).unwrap_or(JsValue::UNDEFINED);
+        let pending = self.pending.clone();
+        let done = js::settle(&sent, move |_, _| {
+            pending.borrow_mut().retain(|(i, _)| *i != id);
+            with_agent(|a| a.exporter.keepalive.retain(|(k, _)| *k != id));
+            Ok(JsValue::UNDEFINED)
+        });
+        self.pending.borrow_mut().push((id, done.unchecked_into()));
+    }
+
     /// Whether a body of `len` bytes can go as `keepalive` now, claiming
     /// its share of the browser's budget if so.
     fn claim_keepalive(&mut self, id: u32, len: usize) -> bool {
@@ -239,6 +271,9 @@ impl Exporter {
         let try_gzip = self.gzip && matches!(self.gzip_state, GzipState::Unknown | GzipState::Works);
         let compressed = if leaving || !try_gzip { None } else { gzip(&body) };
         let zipped = compressed.is_some();
+        if zipped {
+            self.compressing.push((id, body.clone()));
+        }
         let sent = match compressed {
             None => {
                 if leaving {
@@ -250,6 +285,10 @@ impl Exporter {
                 send(&init)
             }
             Some(zipped) => js::settle(&zipped, move |ok, bytes| {
+                let ours = with_agent(|a| a.exporter.compressed(id)).unwrap_or(false);
+                if !ours {
+                    return Err(JsValue::from_str(TAKEN));
+                }
                 let len = if ok {
                     js::set(&headers, "Content-Encoding", &"gzip".into());
                     js::set(&init, "body", &bytes);
@@ -287,6 +326,8 @@ impl Exporter {
                     }));
                 }
                 with_agent(|a| settled(a, id, zipped, Some(status), retry_after, spans));
+            } else if answer.as_string().as_deref() == Some(TAKEN) {
+                with_agent(|a| a.exporter.taken(id));
             } else {
                 js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
                 with_agent(|a| settled(a, id, zipped, None, None, spans));
@@ -294,6 +335,22 @@ impl Exporter {
             Ok(JsValue::UNDEFINED)
         });
         self.pending.borrow_mut().push((id, settled_promise.unchecked_into()));
+    }
+
+    /// Compression of request `id` ended: whether it is still this
+    /// request's to send (the hide flush has not taken it).
+    fn compressed(&mut self, id: u32) -> bool {
+        let before = self.compressing.len();
+        self.compressing.retain(|(i, _)| *i != id);
+        self.compressing.len() != before
+    }
+
+    /// Request `id` was sent by the hide flush instead.
+    fn taken(&mut self, id: u32) {
+        if let Some(i) = self.reported.iter().position(|(r, _)| *r == id) {
+            self.reported.swap_remove(i);
+            self.busy = self.busy.saturating_sub(1);
+        }
     }
 
     /// The page is going away (`pagehide`): a request under way that fails
@@ -445,13 +502,24 @@ pub fn hide(a: &mut Agent) {
     let mut spans = a.exporter.queue.take(usize::MAX);
     let rest = waiting(a);
     spans.extend(app_spans::take(a, rest));
-    if spans.is_empty() {
-        return;
-    }
     let e = &mut a.exporter;
-    let dropped = e.queue.take_dropped();
     let mut budget = KEEPALIVE_QUOTA.saturating_sub(e.keepalive.iter().map(|(_, n)| n).sum());
     let mut kept = Vec::new();
+    // A batch still being compressed may never be sent if the page goes:
+    // its plain body goes now, or is kept.
+    for (_, bytes) in core::mem::take(&mut e.compressing) {
+        let len = js::num(&bytes, "byteLength") as usize;
+        if len <= KEEPALIVE_BUDGET && len <= budget {
+            budget -= len;
+            e.post_bytes(bytes, len);
+        } else if let Some(text) = utf8(&bytes) {
+            kept.push((text, 0));
+        }
+    }
+    if spans.is_empty() && kept.is_empty() {
+        return;
+    }
+    let dropped = e.queue.take_dropped();
     for (body, n) in encode_chunks(&e.resource, &SCOPE, &a.contexts, &spans, dropped, KEEPALIVE_BUDGET) {
         if body.len() <= budget {
             budget -= body.len();
@@ -463,6 +531,13 @@ pub fn hide(a: &mut Agent) {
     }
     let lost = super::spill::save(&e.url, kept);
     e.queue.add_dropped(lost as u64);
+}
+
+/// The text of UTF-8 `bytes`.
+fn utf8(bytes: &JsValue) -> Option<String> {
+    let ctor: Function = js::get(&js::global(), "TextDecoder").dyn_into().ok()?;
+    let decoder = Reflect::construct(&ctor, &Array::new()).ok()?;
+    js::call(&decoder, "decode", &[bytes.clone()]).as_string()
 }
 
 /// An answer (or a failure) for request `id`: the policy decides, then
