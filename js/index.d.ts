@@ -94,10 +94,13 @@ export interface WaggleConfigError extends TypeError {
  */
 export function init(options: WaggleOptions): Promise<void>;
 
-/** Sends every queued span now; resolves when the Collector has answered. */
+/**
+ * Sends every queued span now; resolves when the Collector has answered.
+ * Never rejects: a failed export is retried or counted, not thrown.
+ */
 export function flush(): Promise<void>;
 
-/** Flushes, then removes every listener and hook the agent installed. */
+/** Flushes, then removes every listener and hook the agent installed. Never rejects. */
 export function shutdown(): Promise<void>;
 
 /** An attribute value OTLP can carry. */
