@@ -285,9 +285,10 @@ impl Exporter {
                 send(&init)
             }
             Some(zipped) => js::settle(&zipped, move |ok, bytes| {
-                let ours = with_agent(|a| a.exporter.compressed(id)).unwrap_or(false);
-                if !ours {
-                    return Err(JsValue::from_str(TAKEN));
+                // After shutdown there is no agent to ask, and the request
+                // still goes: it is the final flush's.
+                if with_agent(|a| a.exporter.compressed(id)) == Some(false) {
+                    return Ok(JsValue::from_str(TAKEN));
                 }
                 let len = if ok {
                     js::set(&headers, "Content-Encoding", &"gzip".into());
@@ -306,7 +307,9 @@ impl Exporter {
         // agent's shows up as an unhandled rejection.
         let settled_promise = js::settle(&sent, move |ok, answer| {
             pending.borrow_mut().retain(|(i, _)| *i != id);
-            if ok {
+            if ok && answer.as_string().as_deref() == Some(TAKEN) {
+                with_agent(|a| a.exporter.taken(id));
+            } else if ok {
                 let status = js::num(&answer, "status") as u16;
                 let retry_after = js::call(&js::get(&answer, "headers"), "get", &["retry-after".into()])
                     .as_string()
@@ -326,8 +329,6 @@ impl Exporter {
                     }));
                 }
                 with_agent(|a| settled(a, id, zipped, Some(status), retry_after, spans));
-            } else if answer.as_string().as_deref() == Some(TAKEN) {
-                with_agent(|a| a.exporter.taken(id));
             } else {
                 js::debug(debug, &format!("export of {count} spans failed: {}", super::agent::describe(&answer)));
                 with_agent(|a| settled(a, id, zipped, None, None, spans));
