@@ -81,6 +81,8 @@ function buildArtifacts() {
   fs.copyFileSync(path.join(ROOT, 'js/snippet-loader.js'), path.join(tmp, 'snippet-loader.js'));
   fs.copyFileSync(path.join(PKG, 'index.js'), path.join(tmp, 'index.js'));
   fs.copyFileSync(path.join(PKG, 'waggle_rum.js'), path.join(tmp, 'waggle_rum.js'));
+  // wasm-bindgen's inline JS (the agent's guard) lives beside its glue.
+  if (fs.existsSync(path.join(PKG, 'snippets'))) fs.cpSync(path.join(PKG, 'snippets'), path.join(tmp, 'snippets'), { recursive: true });
   sh(ESBUILD, [path.join(tmp, 'snippet-loader.js'), '--bundle', '--format=esm', '--minify', '--target=es2020', `--outfile=${tmp}/out.js`, `--metafile=${OUT}/waggle.snippet.meta.json`, '--log-level=warning']);
 
   // The same module with its name section, for the size breakdown and a

@@ -79,11 +79,15 @@ function safe(f) {
 
 // Attributes are copied when given, as flat [key, value, ...] pairs:
 // the app may reuse or change its object afterwards.
+// (for-in with an own-property check reads what Object.keys would, in
+// the same order, without allocating the key array.)
+const hasOwn = Object.prototype.hasOwnProperty;
 function pairs(attributes, out) {
   if (attributes !== null && typeof attributes === 'object') {
-    for (const k of Object.keys(attributes)) {
+    for (const k in attributes) {
+      if (!hasOwn.call(attributes, k)) continue;
       const v = attributes[k];
-      out.push(k, Array.isArray(v) ? v.slice() : v);
+      out.push(k, v !== null && typeof v === 'object' && Array.isArray(v) ? v.slice() : v);
     }
   }
   return out;
