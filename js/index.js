@@ -162,7 +162,7 @@ class Span {
 
   run(fn) {
     const i = this.ids();
-    if (i) safe(() => wasm.enterSpan(i, this.p));
+    if (i) safe(() => wasm.enterSpan(i));
     return fn();
   }
 }

@@ -64,6 +64,30 @@ pub struct ParentContext {
     pub trace_state: String,
 }
 
+impl ParentContext {
+    /// The form the JS side holds: `[traceId, spanId, flags, traceState]`.
+    pub fn to_js(&self) -> js_sys::Array {
+        let arr = js_sys::Array::new();
+        arr.push(&self.trace_id.to_string().into());
+        arr.push(&self.span_id.to_string().into());
+        arr.push(&JsValue::from(self.flags.to_u8()));
+        arr.push(&self.trace_state.as_str().into());
+        arr
+    }
+
+    /// Reads [`ParentContext::to_js`]'s form back; a missing trace state
+    /// is empty.
+    pub fn from_js(v: &JsValue) -> Option<Self> {
+        let arr: &js_sys::Array = wasm_bindgen::JsCast::dyn_ref(v)?;
+        Some(ParentContext {
+            trace_id: TraceId::from_hex(&arr.get(0).as_string()?).ok()?,
+            span_id: SpanId::from_hex(&arr.get(1).as_string()?).ok()?,
+            flags: TraceFlags::new(arr.get(2).as_f64().unwrap_or(0.0) as u8),
+            trace_state: arr.get(3).as_string().unwrap_or_default(),
+        })
+    }
+}
+
 /// The agent's state.
 pub struct Agent {
     /// Validated options.
@@ -222,17 +246,7 @@ impl Agent {
     /// Tells the JS side which span is current, so the app's spans started
     /// there pick their parent without calling in.
     fn publish_current(&self) {
-        let cur = match self.context.last() {
-            Some(c) => {
-                let arr = js_sys::Array::new();
-                arr.push(&c.trace_id.to_string().into());
-                arr.push(&c.span_id.to_string().into());
-                arr.push(&JsValue::from(c.flags.to_u8()));
-                arr.push(&c.trace_state.as_str().into());
-                arr.into()
-            }
-            None => JsValue::UNDEFINED,
-        };
+        let cur = self.context.last().map_or(JsValue::UNDEFINED, |c| c.to_js().into());
         js::set(&self.hooks, "cur", &cur);
     }
 

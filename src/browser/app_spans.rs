@@ -17,7 +17,7 @@
 
 use super::lib::guard::Timeout;
 use js_sys::{Array, Object, Reflect};
-use opentelemetry::trace::{SpanId, SpanKind, Status, TraceFlags, TraceId};
+use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -83,57 +83,27 @@ pub fn refresh_context() {
 }
 
 /// Ids and sampling for a span whose parent is `parent` (the JS form of a
-/// [`ParentContext`], or `undefined`): `[traceId, spanId, flags]`.
+/// [`ParentContext`], or `undefined`): the span's own context in that form.
 #[wasm_bindgen(js_name = spanIds)]
 pub fn span_ids(parent: JsValue) -> JsValue {
     with_agent(|a| {
-        let parent = parent_of(&parent);
-        let s = a.start_span("", SpanKind::Internal, parent.as_ref(), 0);
-        ids_array(&s).into()
+        let s = a.start_span("", SpanKind::Internal, ParentContext::from_js(&parent).as_ref(), 0);
+        super::agent::context_of(&s).to_js().into()
     })
     .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Makes the span with `ids` (from [`span_ids`]; `parent` its parent)
-/// current for the rest of this task and the promise callbacks it chains.
+/// Makes the span whose context is `ids` (from [`span_ids`]) current for
+/// the rest of this task and the promise callbacks it chains.
 #[wasm_bindgen(js_name = enterSpan)]
-pub fn enter_span(ids: JsValue, parent: JsValue) {
-    let Some(ctx) = context_of_ids(&ids, &parent) else { return };
+pub fn enter_span(ids: JsValue) {
+    let Some(ctx) = ParentContext::from_js(&ids) else { return };
     let id = ctx.span_id;
     with_agent(|a| a.enter_context(ctx));
     Timeout::new(0, move || {
         with_agent(|a| a.exit(id));
     })
     .forget();
-}
-
-fn ids_array(s: &SpanData) -> Array {
-    let arr = Array::new();
-    arr.push(&s.trace_id.to_string().into());
-    arr.push(&s.span_id.to_string().into());
-    arr.push(&JsValue::from(s.flags.to_u8()));
-    arr
-}
-
-/// `[traceId, spanId, flags, traceState]` as `Agent` publishes it.
-fn parent_of(v: &JsValue) -> Option<ParentContext> {
-    let arr: &Array = v.dyn_ref()?;
-    Some(ParentContext {
-        trace_id: TraceId::from_hex(&arr.get(0).as_string()?).ok()?,
-        span_id: SpanId::from_hex(&arr.get(1).as_string()?).ok()?,
-        flags: TraceFlags::new(arr.get(2).as_f64().unwrap_or(0.0) as u8),
-        trace_state: arr.get(3).as_string().unwrap_or_default(),
-    })
-}
-
-fn context_of_ids(ids: &JsValue, parent: &JsValue) -> Option<ParentContext> {
-    let arr: &Array = ids.dyn_ref()?;
-    Some(ParentContext {
-        trace_id: TraceId::from_hex(&arr.get(0).as_string()?).ok()?,
-        span_id: SpanId::from_hex(&arr.get(1).as_string()?).ok()?,
-        flags: TraceFlags::new(arr.get(2).as_f64().unwrap_or(0.0) as u8),
-        trace_state: parent_of(parent).map(|p| p.trace_state).unwrap_or_default(),
-    })
 }
 
 /// How many of the app's spans wait on the JS side.
@@ -203,12 +173,12 @@ fn record(a: &mut Agent, k: &Keys, r: &JsValue) -> Option<SpanData> {
     let get = |key: &JsValue| Reflect::get(r, key).unwrap_or(JsValue::UNDEFINED);
     let name = get(&k.name).as_string().unwrap_or_default();
     let start = a.clock.epoch_ns(get(&k.start).as_f64().unwrap_or(0.0));
-    let parent = parent_of(&get(&k.parent));
-    let mut span = match context_of_ids(&get(&k.ids), &JsValue::UNDEFINED) {
+    let parent = ParentContext::from_js(&get(&k.parent));
+    let mut span = match ParentContext::from_js(&get(&k.ids)) {
         Some(ids) => {
             let mut s = SpanData::new(name, SpanKind::Internal, ids.trace_id, ids.span_id, parent.as_ref().map(|p| p.span_id), start);
             s.flags = ids.flags;
-            s.trace_state = parent.map(|p| p.trace_state).unwrap_or_default();
+            s.trace_state = ids.trace_state;
             s
         }
         None => a.start_span(&name, SpanKind::Internal, parent.as_ref(), start),

@@ -208,29 +208,6 @@ impl Exporter {
         self.post(body, false, spans);
     }
 
-    /// Sends a plain body already in the JS heap with `keepalive`, from the
-    /// hide flush: not counted, not retried.
-    fn post_bytes(&mut self, bytes: JsValue, len: usize) {
-        let init = Object::new();
-        js::set(&init, "method", &"POST".into());
-        let headers = Object::new();
-        js::set(&headers, "Content-Type", &"application/json".into());
-        js::set(&init, "headers", &headers);
-        js::set(&init, "body", &bytes);
-        js::set(&init, "keepalive", &JsValue::TRUE);
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        self.keepalive.push((id, len));
-        let sent = self.fetch.call2(&js::global(), &JsValue::from(self.url.as_str()), &init).unwrap_or(JsValue::UNDEFINED);
-        let pending = self.pending.clone();
-        let done = js::settle(&sent, move |_, _| {
-            pending.borrow_mut().retain(|(i, _)| *i != id);
-            with_agent(|a| a.exporter.keepalive.retain(|(k, _)| *k != id));
-            Ok(JsValue::UNDEFINED)
-        });
-        self.pending.borrow_mut().push((id, done.unchecked_into()));
-    }
-
     /// Whether a body of `len` bytes can go as `keepalive` now, claiming
     /// its share of the browser's budget if so.
     fn claim_keepalive(&mut self, id: u32, len: usize) -> bool {
@@ -245,6 +222,15 @@ impl Exporter {
     /// Posts `body`; `leaving` marks a request of the hide flush (always
     /// `keepalive`, never gzipped: the page cannot wait for compression).
     fn post(&mut self, body: String, leaving: bool, spans: Vec<SpanData>) {
+        // Copied out as the UTF-8 bytes it already is: no JS string to
+        // build, and nothing for the browser to encode again.
+        let bytes: JsValue = js_sys::Uint8Array::from(body.as_bytes()).into();
+        self.post_bytes(bytes, body.len(), leaving, spans);
+    }
+
+    /// Posts `body`, UTF-8 bytes of length `plain_len` already in the JS
+    /// heap, as [`Exporter::post`] does.
+    fn post_bytes(&mut self, body: JsValue, plain_len: usize, leaving: bool, spans: Vec<SpanData>) {
         let init = Object::new();
         js::set(&init, "method", &"POST".into());
         let headers = Object::new();
@@ -252,10 +238,6 @@ impl Exporter {
         js::set(&init, "headers", &headers);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        let plain_len = body.len();
-        // Copied out as the UTF-8 bytes it already is: no JS string to
-        // build, and nothing for the browser to encode again.
-        let body: JsValue = js_sys::Uint8Array::from(body.as_bytes()).into();
         js::set(&init, "body", &body);
         let count = spans.len();
         let debug = self.debug;
@@ -512,7 +494,7 @@ pub fn hide(a: &mut Agent) {
         let len = js::num(&bytes, "byteLength") as usize;
         if len <= KEEPALIVE_BUDGET && len <= budget {
             budget -= len;
-            e.post_bytes(bytes, len);
+            e.post_bytes(bytes, len, true, Vec::new());
         } else if let Some(text) = utf8(&bytes) {
             kept.push((text, 0));
         }

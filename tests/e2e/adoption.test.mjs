@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { startCollector } from '../lib/collector.mjs';
-import { startServer, REPO_ROOT } from '../lib/server.mjs';
-import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { startStack } from '../lib/stack.mjs';
+import { REPO_ROOT } from '../lib/server.mjs';
+import { openPage, formatConsole } from '../lib/browser.mjs';
 
 const bin = (name) => path.join(REPO_ROOT, 'node_modules', '.bin', name);
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
-let server, collector, browser, work;
+let stack, server, collector, browser, work;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'waggle-adoption-'));
@@ -53,18 +53,14 @@ ${snippet}
 <script>document.documentElement.dataset.pageScript = 'ran';</script>
 </head><body><h1>Snippet page</h1></body></html>`);
   };
-  server = await startServer({
+  ({ server, collector, browser } = stack = await startStack({
     mounts: { '/pkg/': 'pkg', '/sub/esbuild/': esb, '/sub/vite/': path.join(app, 'dist-vite') },
     routes: { '/snippet/index.html': snippetPage },
-  });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  }));
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 

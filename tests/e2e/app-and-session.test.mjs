@@ -4,23 +4,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startCollector } from '../lib/collector.mjs';
+import { startStack } from '../lib/stack.mjs';
 import { bodyText } from '../lib/otlp.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { openPage, formatConsole } from '../lib/browser.mjs';
 
-let server, collector, browser;
+let stack, server, collector, browser;
 
 before(async () => {
-  server = await startServer({ mounts: { '/pkg/': 'pkg', '/pages/': 'tests/pages' } });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  ({ server, collector, browser } = stack = await startStack());
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
 });
 
 const pageUrl = (extra = '') => `${server.url}/pages/app/index.html?endpoint=${encodeURIComponent(collector.endpoint)}${extra}`;

@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
+import { startStack } from '../lib/stack.mjs';
 import { startCollector } from '../lib/collector.mjs';
 import { startFaultProxy } from '../lib/faulty.mjs';
 import { startServer } from '../lib/server.mjs';
@@ -16,7 +17,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Figures for the closing note, printed at the end.
 const figures = {};
 
-let server, collector, browser;
+let stack, server, collector, browser;
 // Requests the app's own fetches made, by path.
 const hits = {};
 
@@ -92,15 +93,11 @@ const routes = {
 };
 
 before(async () => {
-  server = await startServer({ mounts: { '/pkg/': 'pkg', '/pages/': 'tests/pages' }, routes });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  ({ server, collector, browser } = stack = await startStack({ routes }));
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
   console.log(`delivery figures: ${JSON.stringify(figures, null, 1)}`);
 });
 

@@ -6,16 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startCollector } from '../lib/collector.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { startStack } from '../lib/stack.mjs';
+import { openPage, formatConsole } from '../lib/browser.mjs';
 
-let server, collector, browser;
+let stack, server, collector, browser;
 let runs = 0;
 
 before(async () => {
-  server = await startServer({
-    mounts: { '/pkg/': 'pkg', '/pages/': 'tests/pages' },
+  ({ server, collector, browser } = stack = await startStack({
     routes: {
       // Slow enough that a request is still under way when the handler's
       // task is over.
@@ -26,15 +24,11 @@ before(async () => {
         }, 40);
       },
     },
-  });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  }));
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
 });
 
 // A fresh page per test; its spans are the ones whose page.url names its run.

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { startCollector } from '../lib/collector.mjs';
-import { startServer, REPO_ROOT } from '../lib/server.mjs';
-import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { startStack } from '../lib/stack.mjs';
+import { REPO_ROOT } from '../lib/server.mjs';
+import { openPage, formatConsole } from '../lib/browser.mjs';
 
-let server, collector, browser;
+let stack, server, collector, browser;
 let runs = 0;
 
 const TITLES = { '/': 'Home', '/products': 'Products', '/products/42': 'Product 42', '#reviews': 'Reviews' };
@@ -22,8 +22,7 @@ before(async () => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(fs.readFileSync(path.join(REPO_ROOT, 'tests/pages/spa/index.html')));
   };
-  server = await startServer({
-    mounts: { '/pkg/': 'pkg', '/pages/': 'tests/pages' },
+  ({ server, collector, browser } = stack = await startStack({
     routes: {
       '/': app,
       '/products': app,
@@ -36,15 +35,11 @@ before(async () => {
         }, 60);
       },
     },
-  });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  }));
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
 });
 
 async function openApp() {

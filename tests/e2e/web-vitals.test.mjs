@@ -5,9 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startCollector, summarizeSpans } from '../lib/collector.mjs';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
+import { startStack } from '../lib/stack.mjs';
+import { summarizeSpans } from '../lib/collector.mjs';
+import { openPage, formatConsole } from '../lib/browser.mjs';
 
 // OTLP doubles carry 15 significant digits (see otlp::write_f64): equal to
 // the page's own value to within that.
@@ -17,18 +17,14 @@ function near(actual, expected, message) {
   assert.ok(actual === expected || Math.abs(actual - expected) / scale < 1e-13, `${message ?? ''} ${actual} vs ${expected}`);
 }
 
-let server, collector, browser;
+let stack, server, collector, browser;
 
 before(async () => {
-  server = await startServer({ mounts: { '/pkg/': 'pkg', '/pages/': 'tests/pages' } });
-  collector = await startCollector({ allowedOrigins: [server.origin] });
-  browser = await launchBrowser();
+  ({ server, collector, browser } = stack = await startStack());
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await server?.close();
+  await stack?.stop();
 });
 
 const VITALS = ['LCP', 'CLS', 'INP', 'FCP', 'TTFB'];
