@@ -1,40 +1,51 @@
 #!/usr/bin/env bash
-# Builds the npm package in pkg/: the wasm module (release profile, then
-# wasm-bindgen for --target web, then binaryen's wasm-opt -Oz) and the
-# hand-written ES module wrapper and TypeScript declarations from js/.
+# Builds the npm package in pkg/: the module (a pinned nightly with
+# build-std, so panics abort without formatting and core::fmt stays out;
+# then binaryen's wasm-opt -Oz), the JavaScript (esbuild), the snippet to
+# paste with its hashes, and the declarations.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/toolchain.sh
 
-cargo build --quiet --lib --release --target wasm32-unknown-unknown
+# The shipped module only; development and tests build on stable.
+RUSTFLAGS="-C link-arg=-zstack-size=65536 -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+  cargo "+$WAGGLE_NIGHTLY" build --quiet --lib --release --target wasm32-unknown-unknown \
+  -Zbuild-std=core,alloc --target-dir target/ship
 rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name waggle_rum --no-typescript \
-  target/wasm32-unknown-unknown/release/waggle_rum.wasm
-# Debian's binaryen breaks modules from current wasm-bindgen; this one is
+# Debian's binaryen breaks modules from current toolchains; this one is
 # pinned in package.json.
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-  pkg/waggle_rum_bg.wasm -o pkg/waggle_rum_bg.wasm
-cp js/index.js js/index.d.ts js/package.json pkg/
-cp README.md pkg/README.md 2>/dev/null || true
+  target/ship/wasm32-unknown-unknown/release/waggle_rum.wasm -o pkg/waggle.wasm
 
-# The script-tag build: the agent in one minified module, fetching the wasm
-# with its SHA-384, and the snippet to paste, carrying the bundle's.
+esbuild() { node_modules/.bin/esbuild --bundle --minify --target=es2020 --log-level=warning "$@"; }
+# The npm module (what bundlers and no-bundler pages import).
+esbuild js/index.js --format=esm --sourcemap --sources-content=true --outfile=pkg/index.js
+# The rest of the agent for snippet pages, and the snippet itself.
+esbuild js/loader.js --format=iife --outfile=pkg/waggle.snippet.js
+esbuild js/snippet.js --format=iife --outfile=pkg/.snippet.js
+
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
-cp js/snippet-loader.js pkg/.snippet-loader.js
-node_modules/.bin/esbuild pkg/.snippet-loader.js --bundle --format=esm --minify --target=es2020 \
-  --outfile=pkg/waggle.snippet.js --log-level=warning
-rm pkg/.snippet-loader.js
-wasm_sri="$(sri pkg/waggle_rum_bg.wasm)"
-sed -i "s#__WAGGLE_WASM_INTEGRITY__#$wasm_sri#" pkg/waggle.snippet.js
 snippet_src="${WAGGLE_SNIPPET_SRC:-/waggle-rum/waggle.snippet.js}"
-sed -e "s#__WAGGLE_SRC__#$snippet_src#" -e "s#__WAGGLE_SNIPPET_INTEGRITY__#$(sri pkg/waggle.snippet.js)#" \
-  js/snippet.html >pkg/snippet.html
+inline="$(sed -e "s#__WAGGLE_SRC__#$snippet_src#" -e "s#__WAGGLE_INTEGRITY__#$(sri pkg/waggle.snippet.js)#" \
+  -e "s#__WAGGLE_WASM_INTEGRITY__#$(sri pkg/waggle.wasm)#" pkg/.snippet.js | sed -e '$ s/\n$//')"
+rm pkg/.snippet.js
+printf '%s' "$inline" >pkg/.inline.js
+csp="sha256-$(openssl dgst -sha256 -binary pkg/.inline.js | openssl base64 -A)"
+rm pkg/.inline.js
+{
+  printf '<!-- Waggle %s: paste into <head>, before other scripts. CSP: script-src %s -->\n' "$(node -p "require('./js/package.json').version")" "'$csp'"
+  printf '<script>%s</script>\n' "$inline"
+} >pkg/snippet.html
+
+cp js/index.d.ts js/package.json pkg/
+cp README.md pkg/README.md
 
 size() { printf '%-22s %8d B raw %7d B gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9c "$1" | wc -c)"; }
-size pkg/waggle_rum_bg.wasm
-size pkg/waggle_rum.js
+size pkg/waggle.wasm
 size pkg/index.js
 size pkg/waggle.snippet.js
+size pkg/snippet.html

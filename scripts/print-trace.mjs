@@ -119,7 +119,7 @@ function fmtValue(v) {
 
 // Context every span of a page view carries; repeated on each line it would
 // drown the attributes that tell spans apart.
-const INHERITED = ['session.id', 'page.route'];
+const INHERITED = ['session.id', 'waggle.page.route'];
 
 function keyAttrs(span, pageHost, parent) {
   const a = span.attrs ?? {};

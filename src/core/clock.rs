@@ -17,7 +17,7 @@ pub fn ms_to_us(ms: f64) -> i64 {
     if !ms.is_finite() {
         return 0;
     }
-    (ms * 1000.0).round() as i64
+    super::num::round(ms * 1000.0) as i64
 }
 
 /// A clock anchored at the page's `performance.timeOrigin`.
@@ -47,6 +47,11 @@ impl Clock {
         } else {
             us as u64 * 1000
         }
+    }
+
+    /// Epoch milliseconds of a time `rel_ms` after the origin.
+    pub fn epoch_ms(&self, rel_ms: f64) -> f64 {
+        self.origin_us as f64 / 1000.0 + rel_ms
     }
 
     /// Epoch nanoseconds of the origin itself.

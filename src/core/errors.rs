@@ -2,7 +2,11 @@
 //! `exception.stacktrace` say for a thrown JS value, where in the code it
 //! came from, and how bursts of the same error become one span.
 
-use super::limits::truncate_chars;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::span::truncate_chars;
 
 /// A thrown value or rejection reason as the browser shell read it. Reading
 /// runs page code (getters, `toString`), so the shell does it before
@@ -127,7 +131,7 @@ pub fn exception_info(t: &Thrown, source: Source) -> ExceptionInfo {
 /// ```
 pub fn from_event_message(message: &str) -> ExceptionInfo {
     let rest = message.strip_prefix("Uncaught ").unwrap_or(message);
-    if let Some((name, msg)) = rest.split_once(": ") {
+    if let Some((name, msg)) = super::text::split_once(rest, ": ") {
         let looks_like_type = !name.is_empty()
             && name.len() <= 64
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
@@ -136,7 +140,7 @@ pub fn from_event_message(message: &str) -> ExceptionInfo {
             return ExceptionInfo { kind: name.to_owned(), message: msg.to_owned(), stacktrace: None };
         }
     }
-    ExceptionInfo { kind: "Error".into(), message: rest.to_owned(), stacktrace: None }
+    ExceptionInfo { kind: "Error".to_owned(), message: rest.to_owned(), stacktrace: None }
 }
 
 /// Cuts a stack to at most `max_chars` characters, at a line end where one
@@ -173,8 +177,8 @@ pub struct Frame {
 fn parse_location(loc: &str) -> Option<Frame> {
     let (rest, column) = loc.rsplit_once(':')?;
     let (file, line) = rest.rsplit_once(':')?;
-    let line: u32 = line.trim().parse().ok()?;
-    let column: u32 = column.trim().parse().ok()?;
+    let line = u32::try_from(super::num::parse_u64(line.trim())?).ok()?;
+    let column = u32::try_from(super::num::parse_u64(column.trim())?).ok()?;
     let file = file.trim();
     if file.is_empty() || file.contains(|c: char| c.is_ascii_whitespace()) || file.starts_with('<') {
         return None;
@@ -289,7 +293,7 @@ impl<T> Bursts<T> {
 
     /// Every open burst, removed (the page is going away).
     pub fn take_all(&mut self) -> Vec<Burst<T>> {
-        std::mem::take(&mut self.open)
+        core::mem::take(&mut self.open)
     }
 
     /// When the next burst will be over, ms, if any is open.
@@ -315,7 +319,14 @@ impl<T> Bursts<T> {
 /// ```
 pub fn dedup_key(info: &ExceptionInfo, extra: &str) -> String {
     let stack = info.stacktrace.as_deref().unwrap_or("");
-    format!("{}\0{}\0{}\0{}", info.kind, info.message, stack, extra)
+    let mut key = String::with_capacity(info.kind.len() + info.message.len() + stack.len() + extra.len() + 3);
+    for (i, part) in [info.kind.as_str(), &info.message, stack, extra].into_iter().enumerate() {
+        if i > 0 {
+            key.push('\0');
+        }
+        key.push_str(part);
+    }
+    key
 }
 
 #[cfg(test)]

@@ -5,7 +5,10 @@
 //! All of it is decided here, away from the browser, so the rules are
 //! tested natively; the shell only reads values and applies the answers.
 
-use super::url::UrlParts;
+use alloc::borrow::Cow;
+use alloc::string::String;
+
+use super::url::{is_http, same_origin};
 
 /// The methods the HTTP semantic conventions know (RFC 9110 and PATCH).
 pub const KNOWN_METHODS: [&str; 9] = ["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"];
@@ -33,8 +36,8 @@ impl Method {
     /// anything else becomes `_OTHER`, so the attribute stays low-cardinality.
     pub fn parse(raw: &str) -> Method {
         match KNOWN_METHODS.iter().find(|m| m.eq_ignore_ascii_case(raw)) {
-            Some(m) => Method { value: m, original: (raw != *m).then(|| raw.to_owned()) },
-            None => Method { value: "_OTHER", original: Some(raw.to_owned()) },
+            Some(m) => Method { value: m, original: (raw != *m).then(|| String::from(raw)) },
+            None => Method { value: "_OTHER", original: Some(String::from(raw)) },
         }
     }
 
@@ -63,7 +66,7 @@ pub const BROWSER_NORMALISED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "
 /// assert_eq!(browser_method("patch"), "patch");
 /// assert_eq!(Method::parse(&browser_method("put")).original, None);
 /// ```
-pub fn browser_method(raw: &str) -> std::borrow::Cow<'_, str> {
+pub fn browser_method(raw: &str) -> Cow<'_, str> {
     match BROWSER_NORMALISED.iter().find(|m| m.eq_ignore_ascii_case(raw)) {
         Some(m) => (*m).into(),
         None => raw.into(),
@@ -79,34 +82,7 @@ pub fn browser_method(raw: &str) -> std::borrow::Cow<'_, str> {
 /// assert_eq!(status_error_type(304), None);
 /// ```
 pub fn status_error_type(status: u16) -> Option<String> {
-    (status >= 400).then(|| status.to_string())
-}
-
-/// Whether `url` is an absolute `http:` or `https:` URL: the only requests
-/// that get client spans (a `data:` or `blob:` fetch never reaches a
-/// server, so there is nothing to trace or to propagate to).
-///
-/// ```
-/// use waggle_rum::core::http::is_http;
-/// assert!(is_http("https://api.example.com/x"));
-/// assert!(!is_http("blob:https://example.com/1234"));
-/// ```
-pub fn is_http(url: &str) -> bool {
-    UrlParts::parse(url)
-        .is_some_and(|p| p.scheme.eq_ignore_ascii_case("http") || p.scheme.eq_ignore_ascii_case("https"))
-}
-
-/// Whether the absolute `url` has the page's `origin` (as
-/// `location.origin` spells it: no default port, lower-case host).
-///
-/// ```
-/// use waggle_rum::core::http::same_origin;
-/// assert!(same_origin("http://localhost:8080/api", "http://localhost:8080"));
-/// assert!(same_origin("https://example.com:443/", "https://example.com"));
-/// assert!(!same_origin("http://127.0.0.1:8080/api", "http://localhost:8080"));
-/// ```
-pub fn same_origin(url: &str, origin: &str) -> bool {
-    UrlParts::parse(url).is_some_and(|p| p.origin().eq_ignore_ascii_case(origin))
+    (status >= 400).then(|| super::num::u64_str(u64::from(status)))
 }
 
 /// Whether a request to `url` carries `traceparent`: always to the page's
@@ -123,17 +99,6 @@ pub fn same_origin(url: &str, origin: &str) -> bool {
 /// ```
 pub fn propagates(url: &str, origin: &str, allowed: impl FnOnce() -> bool) -> bool {
     is_http(url) && (same_origin(url, origin) || allowed())
-}
-
-/// `url` without its fragment: the browser keeps fragments out of the
-/// request, and Resource Timing entries are compared without them.
-///
-/// ```
-/// use waggle_rum::core::http::without_fragment;
-/// assert_eq!(without_fragment("https://x.test/a?b#c"), "https://x.test/a?b");
-/// ```
-pub fn without_fragment(url: &str) -> &str {
-    url.split_once('#').map_or(url, |(u, _)| u)
 }
 
 /// How far apart (ms) a request's own clock readings and its Resource
@@ -281,7 +246,6 @@ mod tests {
         // Not HTTP: nothing to propagate to, whatever the allow-list says.
         assert!(!propagates("data:text/plain,x", page, || true));
         assert!(!propagates("ws://localhost:8080/", page, || true));
-        assert!(is_http("HTTP://x.test/") && is_http("https://x.test") && !is_http("file:///etc/hosts"));
     }
 
     fn e(start: f64, response_end: f64) -> EntryTimes {
@@ -323,9 +287,4 @@ mod tests {
         assert_eq!(m, TimingMatch { main: 2, preflight: Some(1) });
     }
 
-    #[test]
-    fn fragments_are_not_part_of_the_request() {
-        assert_eq!(without_fragment("http://a.test/"), "http://a.test/");
-        assert_eq!(without_fragment("http://a.test/#x#y"), "http://a.test/");
-    }
 }

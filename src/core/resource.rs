@@ -1,6 +1,9 @@
 //! Resource attributes: who sent the telemetry, from which browser.
 
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::span::{Attrs, Value};
 
 /// What the page and `init` say about the sender.
 ///
@@ -8,7 +11,7 @@ use opentelemetry::{Array, KeyValue, StringValue, Value};
 /// use waggle_rum::core::resource::ResourceInfo;
 /// let info = ResourceInfo { service_name: "shop".into(), ..ResourceInfo::default() };
 /// let attrs = info.attributes();
-/// assert_eq!(attrs[0].key.as_str(), "service.name");
+/// assert_eq!(attrs[0].key, "service.name");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceInfo {
@@ -19,44 +22,44 @@ pub struct ResourceInfo {
     /// `deployment.environment.name`.
     pub environment: Option<String>,
     /// `navigator.userAgent`.
-    pub user_agent: Option<String>,
+    pub user_agent: String,
     /// `navigator.userAgentData.brands`, as `Brand Version` strings.
     pub brands: Vec<String>,
     /// `navigator.userAgentData.platform`.
-    pub platform: Option<String>,
+    pub platform: String,
     /// `navigator.userAgentData.mobile`.
     pub mobile: Option<bool>,
     /// `navigator.language`.
-    pub language: Option<String>,
+    pub language: String,
 }
 
-/// `telemetry.sdk.version`.
-pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
 impl ResourceInfo {
-    /// The resource's attributes in OpenTelemetry's names.
-    pub fn attributes(&self) -> Vec<KeyValue> {
-        let mut out = vec![KeyValue::new("service.name", self.service_name.clone())];
-        let mut opt = |key: &'static str, v: &Option<String>| {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                out.push(KeyValue::new(key, v.clone()));
+    /// The resource's attributes in the semantic conventions' names;
+    /// what the browser does not say is left out.
+    pub fn attributes(&self) -> Attrs {
+        let mut out = Attrs::default();
+        out.put("service.name", self.service_name.as_str());
+        let opt = [
+            ("service.version", self.service_version.as_deref().unwrap_or("")),
+            ("deployment.environment.name", self.environment.as_deref().unwrap_or("")),
+            ("user_agent.original", &self.user_agent),
+            ("browser.platform", &self.platform),
+            ("browser.language", &self.language),
+        ];
+        for (key, v) in opt {
+            if !v.is_empty() {
+                out.put(key, v);
             }
-        };
-        opt("service.version", &self.service_version);
-        opt("deployment.environment.name", &self.environment);
-        opt("user_agent.original", &self.user_agent);
-        opt("browser.platform", &self.platform);
-        opt("browser.language", &self.language);
+        }
         if !self.brands.is_empty() {
-            let brands: Vec<StringValue> = self.brands.iter().cloned().map(StringValue::from).collect();
-            out.push(KeyValue::new("browser.brands", Value::Array(Array::String(brands))));
+            out.put("browser.brands", Value::Arr(self.brands.iter().cloned().map(Value::Str).collect()));
         }
         if let Some(m) = self.mobile {
-            out.push(KeyValue::new("browser.mobile", m));
+            out.put("browser.mobile", m);
         }
-        out.push(KeyValue::new("telemetry.sdk.name", "waggle-rum"));
-        out.push(KeyValue::new("telemetry.sdk.language", "webjs"));
-        out.push(KeyValue::new("telemetry.sdk.version", SDK_VERSION));
+        out.put("telemetry.sdk.name", "waggle-rum");
+        out.put("telemetry.sdk.language", "webjs");
+        out.put("telemetry.sdk.version", super::otlp::VERSION);
         out
     }
 }
@@ -75,19 +78,12 @@ mod tests {
             mobile: Some(false),
             ..ResourceInfo::default()
         };
-        let attrs = info.attributes();
-        let keys: Vec<&str> = attrs.iter().map(|kv| kv.key.as_str()).collect();
+        let json = format!("[{}]", String::from_utf8(info.attributes().json().to_vec()).unwrap());
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<String> = parsed.as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap().to_string()).collect();
         assert_eq!(
             keys,
-            [
-                "service.name",
-                "service.version",
-                "browser.brands",
-                "browser.mobile",
-                "telemetry.sdk.name",
-                "telemetry.sdk.language",
-                "telemetry.sdk.version"
-            ]
+            ["service.name", "service.version", "browser.brands", "browser.mobile", "telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version"]
         );
     }
 }

@@ -1,51 +1,21 @@
 //! Head sampling: a ratio of new traces, parent-based for continued ones.
 
-use opentelemetry::trace::{TraceFlags, TraceId};
-
-/// Decides whether a new trace is recorded.
+/// Whether the last eight bytes of `id` (big-endian, shifted right by one)
+/// fall under `ratio` of the 63-bit range: OpenTelemetry's
+/// `TraceIdRatioBased` test, so any component can repeat the decision.
 ///
 /// A trace that continues a parent (a server's `<meta name="traceparent">`)
-/// follows the parent's sampled flag so browser and backend agree; a new one
-/// is kept when its trace id falls under the ratio, the same test as
-/// OpenTelemetry's `TraceIdRatioBased`, so any component can repeat it.
+/// follows the parent's sampled flag instead, so browser and backend agree.
 ///
 /// ```
-/// use waggle_rum::core::sampling::Sampler;
-/// use opentelemetry::trace::{TraceFlags, TraceId};
-/// let s = Sampler::new(0.0);
-/// assert!(!s.sample(None, TraceId::from_bytes([7; 16])));
-/// assert!(s.sample(Some(TraceFlags::SAMPLED), TraceId::from_bytes([7; 16])));
+/// use waggle_rum::core::sampling::ratio_keeps;
+/// assert!(ratio_keeps(1.0, &[0xff; 16]));
+/// assert!(!ratio_keeps(0.0, &[0; 16]));
+/// assert!(ratio_keeps(0.5, &[0; 16]));
+/// assert!(!ratio_keeps(0.5, &[0xff; 16]));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Sampler {
-    ratio: f64,
-}
-
-impl Sampler {
-    /// A sampler keeping `ratio` (clamped to 0..=1) of new traces.
-    pub fn new(ratio: f64) -> Self {
-        let ratio = if ratio.is_nan() { 1.0 } else { ratio.clamp(0.0, 1.0) };
-        Sampler { ratio }
-    }
-
-    /// The configured ratio.
-    pub fn ratio(&self) -> f64 {
-        self.ratio
-    }
-
-    /// Whether a trace is recorded: parent-based when `parent` is given.
-    pub fn sample(&self, parent: Option<TraceFlags>, trace_id: TraceId) -> bool {
-        match parent {
-            Some(flags) => flags.is_sampled(),
-            None => ratio_keeps(self.ratio, &trace_id.to_bytes()),
-        }
-    }
-}
-
-/// Whether the last eight bytes of `id` (big-endian, shifted right by one)
-/// fall under `ratio` of the 63-bit range.
 pub fn ratio_keeps(ratio: f64, id: &[u8; 16]) -> bool {
-    if ratio >= 1.0 {
+    if ratio >= 1.0 || ratio.is_nan() {
         return true;
     }
     if ratio <= 0.0 {
@@ -75,14 +45,5 @@ mod tests {
             }
         }
         assert!((4500..5500).contains(&kept), "{kept}");
-    }
-
-    #[test]
-    fn parent_decides_when_present() {
-        let s = Sampler::new(1.0);
-        assert!(!s.sample(Some(TraceFlags::NOT_SAMPLED), TraceId::from_bytes([1; 16])));
-        assert!(s.sample(None, TraceId::from_bytes([1; 16])));
-        assert_eq!(Sampler::new(f64::NAN).ratio(), 1.0);
-        assert_eq!(Sampler::new(7.0).ratio(), 1.0);
     }
 }

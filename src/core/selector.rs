@@ -6,6 +6,9 @@
 //! that tag. Class names are left out on purpose: they change with styling
 //! and are often generated, which would split one button into many.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Longest selector recorded, in bytes; deeper paths keep the steps
 /// nearest the element.
 pub const MAX_SELECTOR_LEN: usize = 200;
@@ -43,8 +46,14 @@ pub fn css_selector(steps: &[Step]) -> String {
     let mut len = 0;
     for step in steps.iter().take(MAX_SELECTOR_DEPTH) {
         let part = match &step.unique_id {
-            Some(id) => format!("#{}", css_escape(id)),
-            None if step.of_type > 1 => format!("{}:nth-of-type({})", css_escape(&step.tag), step.nth_of_type),
+            Some(id) => String::from("#") + &css_escape(id),
+            None if step.of_type > 1 => {
+                let mut p = css_escape(&step.tag);
+                p.push_str(":nth-of-type(");
+                p.push_str(&super::num::u64_str(u64::from(step.nth_of_type)));
+                p.push(')');
+                p
+            }
             None => css_escape(&step.tag),
         };
         let sep = if parts.is_empty() { 0 } else { 3 };
@@ -88,7 +97,11 @@ pub fn css_escape(ident: &str) -> String {
             || (i == 0 && c.is_ascii_digit())
             || (i == 1 && c.is_ascii_digit() && chars[0] == '-')
         {
-            out.push_str(&format!("\\{code:x} "));
+            out.push('\\');
+            let mut h = alloc::vec::Vec::new();
+            super::ids::push_hex(&mut h, &[code as u8]);
+            out.push_str(super::num::bytes_to_string(h).trim_start_matches('0'));
+            out.push(' ');
         } else if i == 0 && c == '-' && chars.len() == 1 {
             out.push_str("\\-");
         } else if code >= 0x80 || c == '-' || c == '_' || c.is_ascii_alphanumeric() {

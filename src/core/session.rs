@@ -4,7 +4,15 @@
 //! The state is kept as a short string (in `localStorage` by the shell) so
 //! every tab of the origin reads and extends the same session.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::num::{bytes_to_string, parse_u64, push_u64};
 use super::sampling::ratio_keeps;
+
+/// Where the session is kept, in `localStorage` (or `sessionStorage`
+/// when it is kept per tab).
+pub const STORAGE_KEY: &str = "waggle.session";
 
 /// A session as stored.
 ///
@@ -46,7 +54,13 @@ pub struct Resolved {
 impl Session {
     /// `id|started|last_active`.
     pub fn serialize(&self) -> String {
-        format!("{}|{}|{}", self.id, self.started_ms as u64, self.last_active_ms as u64)
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(self.id.as_bytes());
+        out.push(b'|');
+        push_u64(&mut out, self.started_ms as u64);
+        out.push(b'|');
+        push_u64(&mut out, self.last_active_ms as u64);
+        bytes_to_string(out)
     }
 
     /// Reads what [`Session::serialize`] wrote; `None` for anything else
@@ -54,12 +68,12 @@ impl Session {
     pub fn parse(s: &str) -> Option<Session> {
         let mut parts = s.split('|');
         let id = parts.next()?;
-        let started_ms: f64 = parts.next()?.parse::<u64>().ok()? as f64;
-        let last_active_ms: f64 = parts.next()?.parse::<u64>().ok()? as f64;
+        let started_ms: f64 = parse_u64(parts.next()?)? as f64;
+        let last_active_ms: f64 = parse_u64(parts.next()?)? as f64;
         if parts.next().is_some() || id.len() != 32 || !id.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
             return None;
         }
-        Some(Session { id: id.to_owned(), started_ms, last_active_ms })
+        Some(Session { id: String::from(id), started_ms, last_active_ms })
     }
 
     /// Whether the session still holds at `now_ms`.
@@ -72,9 +86,7 @@ impl Session {
     /// Whether a session-sampled agent keeps this session's telemetry.
     pub fn sampled(&self, ratio: f64) -> bool {
         let mut bytes = [0u8; 16];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&self.id[2 * i..2 * i + 2], 16).unwrap_or(0);
-        }
+        super::ids::read_hex(self.id.as_bytes(), &mut bytes);
         ratio_keeps(ratio, &bytes)
     }
 }
@@ -109,8 +121,7 @@ pub fn resolve(stored: Option<&str>, now_ms: f64, limits: &SessionLimits, active
 
 /// 16 bytes as 32 lowercase hex characters.
 pub fn hex_id(bytes: [u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [HEX[(b >> 4) as usize] as char, HEX[(b & 15) as usize] as char]).collect()
+    super::ids::hex(&bytes)
 }
 
 #[cfg(test)]

@@ -4,16 +4,17 @@
 //! parsing follows the W3C rules strictly and a value that breaks one is
 //! ignored as a whole, never partly trusted.
 
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use super::span::Link;
+use super::ids::{push_hex, read_hex, SpanId, TraceId};
 
 /// The parts of a valid `traceparent`.
 ///
 /// ```
 /// use waggle_rum::core::tracecontext::parse_traceparent;
 /// let p = parse_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").unwrap();
-/// assert!(p.flags.is_sampled());
+/// assert_eq!(p.flags & 1, 1);
 /// assert_eq!(p.to_header(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 /// assert!(parse_traceparent("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01").is_none());
 /// ```
@@ -23,16 +24,12 @@ pub struct TraceParent {
     pub trace_id: TraceId,
     /// The parent span id (never zero).
     pub span_id: SpanId,
-    /// Trace flags; only the sampled bit is kept.
-    pub flags: TraceFlags,
+    /// Trace flags: the sampled bit (1) and the random-trace-id bit (2);
+    /// other bits are not carried forward.
+    pub flags: u8,
 }
 
 impl TraceParent {
-    /// A link to the span this names (a server's, from `Server-Timing`).
-    pub fn link(&self) -> Link {
-        Link { trace_id: self.trace_id, span_id: self.span_id, flags: self.flags, attributes: Vec::new() }
-    }
-
     /// Formats the version-00 header value.
     pub fn to_header(&self) -> String {
         format_traceparent(self.trace_id, self.span_id, self.flags)
@@ -40,42 +37,25 @@ impl TraceParent {
 }
 
 /// Formats a version-00 `traceparent` header value.
-pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(55);
-    out.push_str("00-");
-    for b in trace_id.to_bytes() {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out.push('-');
-    for b in span_id.to_bytes() {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out.push_str(if flags.is_sampled() { "-01" } else { "-00" });
-    out
+///
+/// ```
+/// use waggle_rum::core::ids::{SpanId, TraceId};
+/// let h = waggle_rum::core::tracecontext::format_traceparent(TraceId([1; 16]), SpanId([2; 8]), 3);
+/// assert_eq!(h, "00-01010101010101010101010101010101-0202020202020202-03");
+/// ```
+pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: u8) -> String {
+    let mut out = Vec::with_capacity(55);
+    out.extend_from_slice(b"00-");
+    push_hex(&mut out, &trace_id.0);
+    out.push(b'-');
+    push_hex(&mut out, &span_id.0);
+    out.push(b'-');
+    push_hex(&mut out, &[flags & FLAGS_KNOWN]);
+    super::num::bytes_to_string(out)
 }
 
-fn lower_hex(s: &[u8], out: &mut [u8]) -> bool {
-    if s.len() != out.len() * 2 {
-        return false;
-    }
-    fn nib(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    for (i, o) in out.iter_mut().enumerate() {
-        match (nib(s[2 * i]), nib(s[2 * i + 1])) {
-            (Some(h), Some(l)) => *o = h << 4 | l,
-            _ => return false,
-        }
-    }
-    true
-}
+/// The trace-flags bits this version knows: sampled and random trace id.
+pub const FLAGS_KNOWN: u8 = 0b11;
 
 /// Parses a `traceparent` value by the W3C rules: lowercase hex only,
 /// version `ff` invalid, version `00` exactly 55 characters, later versions
@@ -86,7 +66,7 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
         return None;
     }
     let mut version = [0u8; 1];
-    if !lower_hex(&v[0..2], &mut version) || version[0] == 0xff {
+    if !read_hex(&v[0..2], &mut version) || version[0] == 0xff {
         return None;
     }
     if version[0] == 0 && v.len() != 55 {
@@ -98,16 +78,16 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
     let mut trace = [0u8; 16];
     let mut span = [0u8; 8];
     let mut flags = [0u8; 1];
-    if !lower_hex(&v[3..35], &mut trace) || !lower_hex(&v[36..52], &mut span) || !lower_hex(&v[53..55], &mut flags) {
+    if !read_hex(&v[3..35], &mut trace) || !read_hex(&v[36..52], &mut span) || !read_hex(&v[53..55], &mut flags) {
         return None;
     }
     if trace == [0; 16] || span == [0; 8] {
         return None;
     }
     Some(TraceParent {
-        trace_id: TraceId::from_bytes(trace),
-        span_id: SpanId::from_bytes(span),
-        flags: TraceFlags::new(flags[0] & 1),
+        trace_id: TraceId(trace),
+        span_id: SpanId(span),
+        flags: flags[0] & FLAGS_KNOWN,
     })
 }
 
@@ -139,7 +119,14 @@ pub fn parse_tracestate(value: &str) -> Option<String> {
     if members.len() > 32 {
         return None;
     }
-    Some(members.join(","))
+    let mut out = String::with_capacity(value.len());
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(m);
+    }
+    Some(out)
 }
 
 fn valid_key(key: &str) -> bool {
@@ -214,7 +201,7 @@ fn split_unquoted(s: &str, sep: u8) -> Vec<&str> {
 
 fn unquote(v: &str) -> String {
     match v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        None => v.to_owned(),
+        None => String::from(v),
         Some(inner) => {
             let mut out = String::with_capacity(inner.len());
             let mut esc = false;
@@ -242,11 +229,11 @@ mod tests {
         let p = parse_traceparent(GOOD).unwrap();
         assert_eq!(p.trace_id, TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap());
         assert_eq!(p.span_id, SpanId::from_hex("b7ad6b7169203331").unwrap());
-        assert!(p.flags.is_sampled());
+        assert_eq!(p.flags, 1);
         assert_eq!(p.to_header(), GOOD);
-        assert!(!parse_traceparent(&GOOD.replace("-01", "-00")).unwrap().flags.is_sampled());
-        // Unknown flag bits are not carried forward.
-        assert_eq!(parse_traceparent(&GOOD.replace("-01", "-ff")).unwrap().flags, TraceFlags::SAMPLED);
+        assert_eq!(parse_traceparent(&GOOD.replace("-01", "-00")).unwrap().flags, 0);
+        // Unknown flag bits are not carried forward; the random bit is.
+        assert_eq!(parse_traceparent(&GOOD.replace("-01", "-ff")).unwrap().flags, 3);
         assert!(parse_traceparent(&format!(" {GOOD}\t")).is_some());
     }
 

@@ -29,12 +29,12 @@ before(async () => {
   // copied next to the bundle, as README says.
   const esb = path.join(app, 'dist-esbuild');
   run(bin('esbuild'), ['src/main.ts', '--bundle', '--format=esm', '--minify', `--outfile=${path.join(esb, 'app.js')}`, '--log-level=warning'], app);
-  fs.copyFileSync(path.join(app, 'node_modules/waggle-rum/waggle_rum_bg.wasm'), path.join(esb, 'waggle_rum_bg.wasm'));
+  fs.copyFileSync(path.join(app, 'node_modules/waggle-rum/waggle.wasm'), path.join(esb, 'waggle.wasm'));
   fs.writeFileSync(path.join(esb, 'index.html'), fs.readFileSync(path.join(app, 'index.html'), 'utf8').replace('./src/main.ts', './app.js'));
   // Vite emits the wasm as an asset by itself.
   run(bin('vite'), ['build', '--base', './', '--outDir', 'dist-vite', '--logLevel', 'warn'], app);
 
-  const snippet = fs.readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8').replace(/'\/waggle-rum\/waggle\.snippet\.js'/, "'/pkg/waggle.snippet.js'");
+  const snippet = fs.readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8').replace(/(['"])\/waggle-rum\/waggle\.snippet\.js\1/, "'/pkg/waggle.snippet.js'");
   const snippetPage = (req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Snippet page</title>
@@ -98,7 +98,7 @@ for (const bundler of ['esbuild', 'vite']) {
     assert.equal(work.resource['service.version'], '1.0.0');
     assert.equal(work.attrs['user.id'], 'bundled-user');
     assert.equal(work.attrs['app.items'], 2);
-    assert.equal(work.attrs['page.route'], `/sub/${bundler}/index.html`);
+    assert.equal(work.attrs['waggle.page.route'], `/sub/${bundler}/index.html`);
     await collector.waitForSpans((all) => all.some((s) => s.name === 'documentLoad' && s.attrs['url.full'] === url));
     assert.deepEqual(pageErrors, []);
     await page.close();

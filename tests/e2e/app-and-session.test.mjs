@@ -51,7 +51,7 @@ test('startSpan, withSpan and setUser produce the spans the app asked for', asyn
     return { value, sameSync: caughtSync === thrown, sameAsync: caughtAsync === rejected, resolved, tp: startSpan('x').traceparent() };
   });
   assert.deepEqual({ ...r, tp: undefined }, { value: 42, sameSync: true, sameAsync: true, resolved: 'fine', tp: undefined });
-  assert.match(r.tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  assert.match(r.tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
   const spans = await collector.waitForSpans((all) => ['checkout.validate', 'inner.sync', 'outer.throws', 'outer.async', 'outer.async.ok'].every((n) => all.some((s) => s.name === n)));
   const by = (n) => spans.filter((s) => s.name === n);
   assert.equal(by('checkout.validate').length, 1, 'ending twice exports once');
@@ -70,8 +70,8 @@ test('startSpan, withSpan and setUser produce the spans the app asked for', asyn
   assert.equal(cv.attrs['app.release'], 'r1');
   assert.equal(cv.attrs['app.tenant'], 'acme');
   assert.match(cv.attrs['session.id'], /^[0-9a-f]{32}$/);
-  assert.equal(cv.attrs['page.route'], '/pages/app/index.html');
-  assert.equal(cv.attrs['page.title'], 'App spans');
+  assert.equal(cv.attrs['waggle.page.route'], '/pages/app/index.html');
+  assert.equal(cv.attrs['waggle.page.title'], 'App spans');
   const outer = by('outer.sync')[0];
   const inner = by('inner.sync')[0];
   assert.equal(inner.parentSpanId, outer.spanId);
@@ -126,8 +126,8 @@ test('app spans go out gzipped, with the page and session context once per batch
     assert.equal(p.encoding, 'gzip');
     for (const rs of p.body.resourceSpans) {
       const keys = rs.resource.attributes.map((a) => a.key);
-      assert.ok(keys.includes('session.id') && keys.includes('page.url'), keys.join());
-      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!x.attributes.some((a) => a.key === 'session.id' || a.key === 'page.url'));
+      assert.ok(keys.includes('session.id') && keys.includes('waggle.page.url'), keys.join());
+      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!x.attributes.some((a) => a.key === 'session.id' || a.key === 'waggle.page.url'));
     }
   }
   const groups = mine.reduce((k, p) => k + p.body.resourceSpans.length, 0);

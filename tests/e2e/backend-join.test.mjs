@@ -346,7 +346,9 @@ function assertJoined({ client, server }, { method, status, headers, url }) {
   assert.equal(server.traceId, client.traceId, 'one trace across browser and backend');
   assert.equal(server.parentSpanId, client.spanId);
   assert.equal(server.attrs['http.response.status_code'], status);
-  const expected = `00-${client.traceId}-${client.spanId}-01`;
+  // Waggle starts traces with random ids and says so (W3C Trace Context
+  // Level 2 random-trace-id flag, 02) besides the sampled flag.
+  const expected = `00-${client.traceId}-${client.spanId}-03`;
   assert.deepEqual(server.attrs['http.request.header.traceparent'], [expected], 'the header the backend received');
   const sent = headers.filter((h) => h.url === url && h.method === method);
   assert.equal(sent.length, 1, `one ${method} ${url} request: ${JSON.stringify(headers)}`);

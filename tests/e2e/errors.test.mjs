@@ -38,7 +38,7 @@ async function runScenarios(url) {
   return { page, seen, pageErrors: pageErrors.map((e) => e.message), consoleMessages };
 }
 
-const exceptionsOf = (url) => (all) => all.filter((s) => s.name === 'exception' && s.attrs['page.url'] === url);
+const exceptionsOf = (url) => (all) => all.filter((s) => s.name === 'exception' && s.attrs['waggle.page.url'] === url);
 
 test('uncaught errors, rejections, a burst and broken resources become exception spans; page handlers see the same as without the agent', async () => {
   const url = `${server.url}/pages/errors/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
@@ -120,8 +120,8 @@ test('uncaught errors, rejections, a burst and broken resources become exception
   }
   // The error thrown by the click handler happened while the click was
   // current: it is the click's child. Nothing was current for the others.
-  const clicks = await collector.waitForSpans((spans) => spans.some((x) => x.name === 'click' && x.attrs['page.url'] === url));
-  const clickSpan = clicks.find((x) => x.name === 'click' && x.attrs['page.url'] === url);
+  const clicks = await collector.waitForSpans((spans) => spans.some((x) => x.name === 'click' && x.attrs['waggle.page.url'] === url));
+  const clickSpan = clicks.find((x) => x.name === 'click' && x.attrs['waggle.page.url'] === url);
   assert.equal(clickSpan.attrs['waggle.target.id'], 'throw');
   assert.equal(click.parentSpanId, clickSpan.spanId, 'the click handler\'s error is the click\'s child');
   assert.equal(click.traceId, clickSpan.traceId);

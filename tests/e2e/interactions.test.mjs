@@ -38,7 +38,7 @@ async function openApp() {
   const opened = await openPage(browser, url);
   await opened.page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
   assert.equal(await opened.page.evaluate(() => window.waggleError), undefined);
-  const mine = (s) => String(s.attrs['page.url'] ?? '').includes(`run=${run}&`);
+  const mine = (s) => String(s.attrs['waggle.page.url'] ?? '').includes(`run=${run}&`);
   return {
     ...opened,
     run,
@@ -49,7 +49,7 @@ async function openApp() {
 }
 
 const clickOn = (spans, id) => spans.find((s) => s.name === 'click' && s.attrs['waggle.target.id'] === id);
-const routeTo = (spans, hash) => spans.find((s) => s.name === 'routeChange' && s.attrs['page.url'].endsWith(hash));
+const routeTo = (spans, hash) => spans.find((s) => s.name === 'routeChange' && s.attrs['waggle.page.url'].endsWith(hash));
 const ns = (us) => BigInt(us) * 1000n;
 
 test('a click span names its target, the page, and starts at the event', async () => {
@@ -68,8 +68,8 @@ test('a click span names its target, the page, and starts at the event', async (
   assert.equal(sync.attrs['waggle.event.type'], 'click');
   assert.equal(sync.attrs['waggle.target.tag'], 'button');
   assert.equal(sync.attrs['waggle.target.selector'], '#sync');
-  assert.equal(sync.attrs['page.route'], '/pages/interactions/index.html');
-  assert.equal(sync.attrs['page.title'], 'Interactions');
+  assert.equal(sync.attrs['waggle.page.route'], '/pages/interactions/index.html');
+  assert.equal(sync.attrs['waggle.page.title'], 'Interactions');
   assert.equal(sync.attrs['waggle.end_reason'], 'settled');
   assert.equal(sync.resource['service.name'], 'interactions-test');
   // The span starts when the browser received the click, to the microsecond.
@@ -211,7 +211,7 @@ test('a click on a link to another document is sent as the page goes away', asyn
   const click = clickOn(await app.waitFor((s) => clickOn(s, 'away')), 'away');
   assert.equal(click.attrs['waggle.end_reason'], 'hidden');
   assert.equal(click.attrs['waggle.target.tag'], 'a');
-  assert.equal(click.attrs['page.route'], '/pages/interactions/index.html');
+  assert.equal(click.attrs['waggle.page.route'], '/pages/interactions/index.html');
   await app.page.close();
 });
 

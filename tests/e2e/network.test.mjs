@@ -153,7 +153,7 @@ test('same-origin fetch and XHR carry the traceparent of their CLIENT span, with
   for (const c of ['same-fetch', 'same-xhr', 'same-xhr-sync']) {
     const span = await spanOf(c);
     const url = `${A.url}/api/echo-headers?case=${c}`;
-    assert.equal(requestOf('A', c).headers.traceparent, `00-${span.traceId}-${span.spanId}-01`, c);
+    assert.equal(requestOf('A', c).headers.traceparent, `00-${span.traceId}-${span.spanId}-03`, c);
     assert.equal(span.kind, 3, 'CLIENT');
     assert.equal(span.name, 'GET');
     assert.equal(span.parentSpanId ?? '', '', 'a new trace when no span is current');
@@ -186,7 +186,7 @@ test('same-origin fetch and XHR carry the traceparent of their CLIENT span, with
   const post = await spanOf('same-post');
   assert.equal(post.name, 'POST');
   assert.equal(post.attrs['http.request.body.size'], Buffer.byteLength('snow ☃'));
-  assert.equal(requestOf('A', 'same-post', 'POST').headers.traceparent, `00-${post.traceId}-${post.spanId}-01`);
+  assert.equal(requestOf('A', 'same-post', 'POST').headers.traceparent, `00-${post.traceId}-${post.spanId}-03`);
   await page.close();
 });
 
@@ -209,7 +209,7 @@ test('cross-origin requests get traceparent only where propagateTraceHeaderCorsU
   }
   for (const c of ['cross-fetch-yes', 'cross-xhr-yes']) {
     const span = await spanOf(c);
-    assert.equal(requestOf('B', c).headers.traceparent, `00-${span.traceId}-${span.spanId}-01`, c);
+    assert.equal(requestOf('B', c).headers.traceparent, `00-${span.traceId}-${span.spanId}-03`, c);
     const preflight = requestOf('B', c, 'OPTIONS');
     assert.match(preflight.headers['access-control-request-headers'], /\btraceparent\b/);
     // Exposed by Access-Control-Expose-Headers and Timing-Allow-Origin.
@@ -342,10 +342,10 @@ test('methods are normalised, body sizes recorded, the page\'s own traceparent k
   // fetch sends `put` as PUT, so nothing differs from what was sent.
   const put = await spanOf('m-put');
   assert.deepEqual([put.name, put.attrs['http.request.method'], put.attrs['http.request.method_original']], ['PUT', 'PUT', undefined]);
-  assert.equal(requestOf('A', 'm-put', 'PUT').headers.traceparent, `00-${put.traceId}-${put.spanId}-01`);
+  assert.equal(requestOf('A', 'm-put', 'PUT').headers.traceparent, `00-${put.traceId}-${put.spanId}-03`);
   const purge = await spanOf('m-purge');
   assert.deepEqual([purge.name, purge.attrs['http.request.method'], purge.attrs['http.request.method_original']], ['HTTP', '_OTHER', 'PURGE']);
-  assert.equal(requestOf('A', 'm-purge', 'PURGE').headers.traceparent, `00-${purge.traceId}-${purge.spanId}-01`);
+  assert.equal(requestOf('A', 'm-purge', 'PURGE').headers.traceparent, `00-${purge.traceId}-${purge.spanId}-03`);
 
   assert.equal((await spanOf('b-blob')).attrs['http.request.body.size'], 10);
   assert.equal((await spanOf('b-buffer')).attrs['http.request.body.size'], 6);

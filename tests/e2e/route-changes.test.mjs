@@ -50,7 +50,7 @@ async function openApp() {
   await page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
   assert.equal(await page.evaluate(() => window.waggleError), undefined);
   await page.waitForFunction(() => window.renders.length === 1);
-  const mine = (s) => String(s.attrs['page.url'] ?? '').includes(`run=${run}&`);
+  const mine = (s) => String(s.attrs['waggle.page.url'] ?? '').includes(`run=${run}&`);
   return {
     ...opened,
     waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
@@ -109,7 +109,7 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
     assert.equal(r.attrs['waggle.navigation.type'], type, `#${i}${ctx}`);
     assert.equal(r.attrs['waggle.route.from'], from, `#${i}${ctx}`);
     assert.equal(r.attrs['waggle.route.to'], to, `#${i}`);
-    assert.equal(r.attrs['page.route'], to, `#${i}: the route change carries the new page`);
+    assert.equal(r.attrs['waggle.page.route'], to, `#${i}: the route change carries the new page`);
     assert.equal(r.kind, 1);
     assert.equal(r.attrs['waggle.end_reason'], 'settled', `#${i}`);
     if (parent) {
@@ -121,10 +121,10 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
     }
   });
   assert.match(routes[0].attrs['waggle.url.from'], new RegExp(`^${server.url}/\\?run=`));
-  assert.match(routes[0].attrs['page.url'], new RegExp(`^${server.url}/products\\?run=`));
-  assert.ok(routes[3].attrs['page.url'].endsWith('#reviews'));
+  assert.match(routes[0].attrs['waggle.page.url'], new RegExp(`^${server.url}/products\\?run=`));
+  assert.ok(routes[3].attrs['waggle.page.url'].endsWith('#reviews'));
   assert.ok(routes[4].attrs['waggle.url.from'].endsWith('#reviews'));
-  assert.ok(routes[4].attrs['page.url'].endsWith('#top'));
+  assert.ok(routes[4].attrs['waggle.page.url'].endsWith('#top'));
 
   // Each view's route change ends once its data came and it rendered, and
   // it ends at that last activity, not when the quiet window ran out.
@@ -143,7 +143,7 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
     assert.ok(end(r) >= ns(origin + fetched.us), `${p}: ends after its data arrived`);
     assert.ok(end(r) >= ns(origin + render.us), `${p}: ends after the render`);
     assert.ok(end(r) - ns(origin + render.us) < 100_000_000n, `${p}: ends at the render, ${(end(r) - ns(origin + render.us)) / 1000n} µs after it`);
-    assert.equal(r.attrs['page.title'], pageTitle, `${p}: the title the view set`);
+    assert.equal(r.attrs['waggle.page.title'], pageTitle, `${p}: the title the view set`);
     // The view's data request: a child of the route change, which ends
     // after it.
     const client = [...spans].sort(byStart).find((s) => s.kind === 3 && s.attrs['url.full'].endsWith(`/api/view?path=${encodeURIComponent(p)}`) && start(s) >= start(r));
@@ -155,14 +155,14 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
 
   // Spans after a navigation carry the page it led to; a click carries the
   // page it happened on.
-  assert.equal(click('nav-product')[0].attrs['page.route'], '/products');
-  assert.equal(click('nav-product')[0].attrs['page.title'], title('/products'));
+  assert.equal(click('nav-product')[0].attrs['waggle.page.route'], '/products');
+  assert.equal(click('nav-product')[0].attrs['waggle.page.title'], title('/products'));
   const [buy42, buyBack] = click('buy');
-  assert.equal(buy42.attrs['page.route'], '/products/42');
-  assert.equal(buy42.attrs['page.title'], title('/products/42'));
-  assert.match(buy42.attrs['page.url'], new RegExp(`^${server.url}/products/42\\?run=`));
-  assert.equal(buyBack.attrs['page.route'], '/products', 'after back');
-  assert.equal(buyBack.attrs['page.title'], title('/products'));
+  assert.equal(buy42.attrs['waggle.page.route'], '/products/42');
+  assert.equal(buy42.attrs['waggle.page.title'], title('/products/42'));
+  assert.match(buy42.attrs['waggle.page.url'], new RegExp(`^${server.url}/products/42\\?run=`));
+  assert.equal(buyBack.attrs['waggle.page.route'], '/products', 'after back');
+  assert.equal(buyBack.attrs['waggle.page.title'], title('/products'));
   assert.deepEqual(app.pageErrors.map(String), []);
   await page.close();
 });

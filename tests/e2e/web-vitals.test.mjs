@@ -34,7 +34,7 @@ const ns = (us) => BigInt(us) * 1000n;
 const us = (ms) => Math.round(ms * 1000);
 
 function vitalsOf(url) {
-  return (all) => all.filter((s) => VITALS.includes(s.name) && s.attrs['page.url'] === url);
+  return (all) => all.filter((s) => VITALS.includes(s.name) && s.attrs['waggle.page.url'] === url);
 }
 
 function checkCommon(span, nav) {

@@ -1,0 +1,549 @@
+// The shell: loads the module, feeds it the recorder's observations, and
+// carries out its commands (timers, requests, storage, the console); and
+// the public API. Nothing here decides anything: the module does.
+import * as P from './protocol.js';
+import { record } from './recorder.js';
+import { decode, encode, regexps } from './wire.js';
+
+/** A missing or wrong option (a TypeError; `option` names it). */
+export class WaggleConfigError extends TypeError {
+  constructor(message, option) {
+    super(message);
+    this.name = 'WaggleConfigError';
+    this.option = option;
+  }
+}
+
+/** The agent's WebAssembly module could not be loaded. */
+export class WaggleLoadError extends Error {
+  constructor(message, cause) {
+    super(message, { cause });
+    this.name = 'WaggleLoadError';
+  }
+}
+
+const g = globalThis;
+const browser = typeof g.window === 'object' && typeof g.document === 'object';
+
+// One of each per page: the module, the recorder now running (a new one
+// after shutdown and init), and what the commands act on.
+let X = null;
+let H = null;
+let loading = null;
+let dead = false;
+let started = false;
+let initing = null;
+const S = {
+  ctx: 0,
+  ck: -Infinity,
+  max: 20000,
+  batch: 512,
+  url: '',
+  gz: {},
+  timers: {},
+  done: {},
+  token: 0,
+  dropped: 0,
+  reject: null,
+};
+// The app's ended spans, waiting for a batch.
+const Q = [];
+
+const now = () => g.performance.now();
+
+function fail() {
+  if (dead) return;
+  dead = true;
+  if (H) H.stop();
+  console.error('waggle: internal error, the agent is now off');
+  for (const k of Object.keys(S.done)) S.done[k]();
+  if (S.reject) S.reject(new WaggleLoadError('waggle: the agent failed while starting'));
+}
+
+// Feeds what waits, and `rec`, into the module and carries out what it
+// answers; returns the answer a command left for the caller.
+function call(rec) {
+  if (dead || !X || !H) return undefined;
+  if (rec) H.q.push(rec);
+  const recs = H.q.splice(0);
+  if (!recs.length) return undefined;
+  H.a = undefined;
+  try {
+    for (const r of recs) if (r[0] === P.REQUEST && r[7] === undefined) r[7] = H.rxOf(r[4]);
+    let n = 0;
+    encode(recs, (bytes) => {
+      const p = X.input(bytes.length);
+      new Uint8Array(X.memory.buffer, p, bytes.length).set(bytes);
+      n = X.run(bytes.length, now());
+    });
+    decode(X.memory, X.output(), n, exec);
+  } catch (e) {
+    fail(e);
+  }
+  return H && H.a;
+}
+
+const later = (f) => (g.scheduler && g.scheduler.postTask ? g.scheduler.postTask(f, { priority: 'user-blocking' }).catch(() => {}) : H.T.call(g, f, 0));
+
+function exec(c) {
+  switch (c[0]) {
+    case P.C_LOG:
+      console[['debug', 'info', 'warn', 'error'][c[1]] || 'log'](`[waggle] ${c[2]}`);
+      break;
+    case P.C_TIMER: {
+      const id = c[1];
+      clearTimeout(S.timers[id]);
+      if (c[2] >= 0) S.timers[id] = H.T.call(g, () => call([P.TIMER, id]), c[2]);
+      break;
+    }
+    case P.C_EXIT:
+      later(() => call([P.EXIT, c[1]]));
+      break;
+    case P.C_CURRENT:
+      H.cur = c[1] === null ? undefined : c[1];
+      break;
+    case P.C_CONTEXT:
+      S.ctx = c[1];
+      S.ck = c[2];
+      break;
+    case P.C_COMPRESS:
+      compress(c[1], c[2]);
+      break;
+    case P.C_POST:
+      post(c[1], c[2], c[3], c[4]);
+      break;
+    case P.C_STORE:
+      try {
+        const store = c[1] ? g.sessionStorage : g.localStorage;
+        if (c[3] === null) store.removeItem(c[2]);
+        else store.setItem(c[2], c[3]);
+      } catch {
+        // Storage off, or full: the module counts what it could not keep.
+      }
+      break;
+    case P.C_PULL:
+      pull(c[1], c[2]);
+      break;
+    case P.C_HEADERS:
+      H.a = [c[1], c[2]];
+      break;
+    case P.C_FOLLOW:
+    case P.C_IDS:
+      H.a = c[1];
+      break;
+    case P.C_WATCH:
+      H.watch(c[1]);
+      break;
+    case P.C_CONFIG:
+      H.ev = c[1];
+      H.events(c[1]);
+      if (c[2] & 128) H.console();
+      S.url = c[3];
+      S.max = c[4];
+      S.batch = c[5];
+      H.sp = c[6];
+      break;
+    case P.C_DONE:
+      if (S.done[c[1]]) S.done[c[1]]();
+      break;
+    case P.C_FAILED:
+      if (S.reject) S.reject(new WaggleConfigError(c[2], c[1]));
+      break;
+    case P.C_FREE:
+      delete S.gz[c[1]];
+      break;
+  }
+}
+
+function compress(id, bytes) {
+  if (S.gz[id]) return void call([P.GZIPPED, id, S.gz[id].byteLength]);
+  try {
+    const cs = new CompressionStream('gzip');
+    const w = cs.writable.getWriter();
+    // Their promises settle with the readable side's; errors surface there.
+    w.write(bytes).catch(() => {});
+    w.close().catch(() => {});
+    new Response(cs.readable).arrayBuffer().then(
+      (b) => {
+        if (id !== P.PROBE) S.gz[id] = new Uint8Array(b);
+        else S.probe = new Uint8Array(b);
+        call([P.GZIPPED, id, b.byteLength]);
+      },
+      () => call([P.GZIPPED, id, -1]),
+    );
+  } catch {
+    call([P.GZIPPED, id, -1]);
+  }
+}
+
+function post(id, bytes, gzip, keepalive) {
+  const body = bytes || (id === P.PROBE ? S.probe : S.gz[id]);
+  const headers = { 'Content-Type': 'application/json' };
+  if (gzip) headers['Content-Encoding'] = 'gzip';
+  const answer = (status, ra, text) => {
+    const date = ra ? Date.parse(ra) - Date.now() : NaN;
+    call([P.ANSWER, id, status, ra || '', Number.isNaN(date) ? null : date, text]);
+  };
+  let p;
+  try {
+    // The page's own fetch, from before it was wrapped: the agent's
+    // requests are never traced.
+    p = H.F.call(g, S.url, { method: 'POST', headers, body, keepalive });
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  p.then(
+    (r) => {
+      const ra = r.headers.get('retry-after');
+      // The request is over (and its share of the keepalive budget free)
+      // once the answer's body is in; it may hold a partialSuccess.
+      return r.text().then(
+        (t) => answer(r.status, ra, r.ok ? t : ''),
+        () => answer(r.status, ra, ''),
+      );
+    },
+    () => call([P.ANSWER, id, null, '', null, '']),
+  );
+}
+
+// ------------------------------------------------------------- app spans
+
+// Attributes are copied when given, as flat [key, value, ...] pairs.
+const own = Object.prototype.hasOwnProperty;
+function pairs(attributes, out) {
+  if (attributes !== null && typeof attributes === 'object') {
+    for (const k in attributes) {
+      if (!own.call(attributes, k)) continue;
+      const v = attributes[k];
+      out.push(k, Array.isArray(v) ? v.slice() : v);
+    }
+  }
+  return out;
+}
+
+function pull(n, dropRest) {
+  const spans = Q.splice(0, n).map((s) => [s.n, s.t, s.e, s.p, s.c, s.a, s.v, s.s, s.m, s.i]);
+  if (dropRest) {
+    S.dropped += Q.length;
+    Q.length = 0;
+  }
+  const dropped = S.dropped;
+  S.dropped = 0;
+  call([P.SPANS, dropped, Q.length, ...spans]);
+}
+
+// An app span is recorded here: starting, annotating and ending one never
+// calls into the module (the parent and the context are read from what
+// the module last said).
+class Span {
+  constructor(name, attributes, startTime) {
+    this.n = String(name);
+    this.t = typeof startTime === 'number' && Number.isFinite(startTime) ? startTime : now();
+    this.e = undefined;
+    this.p = H.cur;
+    this.a = pairs(attributes, []);
+    this.v = undefined;
+    this.s = undefined;
+    this.m = undefined;
+    this.i = undefined;
+    this.c = 0;
+  }
+
+  setAttribute(key, value) {
+    if (this.e === undefined) this.a.push(String(key), Array.isArray(value) ? value.slice() : value);
+    return this;
+  }
+
+  addEvent(name, attributes) {
+    if (this.e === undefined) (this.v ??= []).push([String(name), now(), pairs(attributes, [])]);
+    return this;
+  }
+
+  setStatus(code, message) {
+    if (this.e === undefined) {
+      this.s = code;
+      this.m = message === undefined || message === null ? undefined : String(message);
+    }
+    return this;
+  }
+
+  end(endTime) {
+    if (this.e !== undefined) return;
+    const t = now();
+    this.e = typeof endTime === 'number' && Number.isFinite(endTime) ? endTime : t;
+    // The session is checked at most once a second, so a span ends in
+    // the right one.
+    if (t - S.ck >= 1000) call([P.SESSION, H.stored('waggle.session')]);
+    this.c = S.ctx;
+    Q.push(this);
+    // Bounded: past the limit the oldest batch goes, and is counted.
+    if (Q.length > S.max + S.batch) {
+      Q.splice(0, S.batch);
+      S.dropped += S.batch;
+    }
+    if (Q.length === 1 || Q.length % S.batch === 0) call([P.APP_WAITING, Q.length, 0]);
+  }
+
+  // The span's ids, made (with its sampling decision) when the app needs
+  // them.
+  ids() {
+    if (this.i === undefined) this.i = call([P.IDS, this.p]) || null;
+    return this.i;
+  }
+
+  traceparent() {
+    const i = this.ids();
+    return i ? i.split('\n')[0] : undefined;
+  }
+
+  run(fn) {
+    const i = this.ids();
+    if (i) call([P.ENTER, i]);
+    return fn();
+  }
+}
+
+// A span handle that does nothing, for calls made before init().
+const inert = {
+  setAttribute() {
+    return this;
+  },
+  addEvent() {
+    return this;
+  },
+  setStatus() {
+    return this;
+  },
+  end() {},
+  traceparent() {
+    return undefined;
+  },
+  run(fn) {
+    return fn();
+  },
+};
+
+const describe = (e) => {
+  const m = e !== null && typeof e === 'object' ? e.message : e;
+  return typeof m === 'string' && m ? m : 'unknown error';
+};
+
+// ---------------------------------------------------------------- loading
+
+async function instantiate(source) {
+  const imports = { w: { rand: (ptr, len) => g.crypto.getRandomValues(new Uint8Array(X.memory.buffer, ptr, len)) } };
+  let res = await source;
+  if (typeof res === 'string' || res instanceof URL) res = await fetch(res);
+  let bytes;
+  if (res instanceof Response) {
+    if (!res.ok) throw new Error(`${res.url || 'the module'} answered ${res.status}`);
+    bytes = await res.arrayBuffer();
+  } else bytes = res;
+  const head = new Uint8Array(bytes, 0, 4);
+  if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) {
+    const url = res instanceof Response ? res.url : 'the module';
+    throw new Error(
+      `${url} is not the agent's WebAssembly module (it answered ${res instanceof Response ? res.headers.get('content-type') || 'something else' : 'other bytes'}). ` +
+        "With Vite, add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config; with other bundlers, serve waggle.wasm next to the bundle or pass init({ wasmUrl })",
+    );
+  }
+  const { instance } = await WebAssembly.instantiate(bytes, imports);
+  X = instance.exports;
+}
+
+/**
+ * Starts loading the WebAssembly module early, from a URL, a Response or a
+ * promise of one; init() uses it.
+ */
+export function loadAgent(source) {
+  if (!loading) {
+    const src = source ?? new URL('waggle.wasm', import.meta.url);
+    loading = instantiate(src).catch((cause) => {
+      loading = null;
+      throw new WaggleLoadError(`waggle: could not load the agent's WebAssembly module: ${cause && cause.message ? cause.message : cause}`, cause);
+    });
+  }
+  return loading;
+}
+
+/** Adopts a recorder already running (the snippet's). */
+export function adopt(hub) {
+  H = hub;
+}
+
+function env(w) {
+  const nav = w.navigator;
+  const ua = nav.userAgentData;
+  const entry = H.NAV();
+  let compressed = false;
+  try {
+    compressed = typeof CompressionStream === 'function';
+  } catch {
+    // Not there.
+  }
+  return [
+    w.performance.timeOrigin,
+    H.url(),
+    w.location.origin,
+    w.document.title,
+    nav.userAgent,
+    ua && ua.brands ? ua.brands.map((b) => `${b.brand} ${b.version}`) : [],
+    (ua && ua.platform) || '',
+    ua ? ua.mobile : undefined,
+    nav.language,
+    H.stored('waggle.session'),
+    H.stored('waggle.unsent') || '',
+    compressed,
+    nav.onLine,
+    w.document.visibilityState === 'hidden',
+    entry.type || '',
+    entry.activationStart || 0,
+    !!w.document.wasDiscarded,
+    !!w.document.prerendering,
+  ];
+}
+
+/**
+ * Starts the agent. Resolves once the module runs; rejects with a
+ * WaggleConfigError (its `option` names the bad option) or a
+ * WaggleLoadError, and then the page is as it was.
+ */
+export function init(options) {
+  if (!browser) {
+    console.warn('waggle: init() runs in a browser only; nothing was started');
+    return Promise.resolve();
+  }
+  if (started || initing) {
+    console.warn('[waggle] init was called again while the agent runs; the second call is ignored (call shutdown() first)');
+    return initing || Promise.resolve();
+  }
+  if (dead) return Promise.reject(new WaggleLoadError('waggle: the agent is off after an internal error'));
+  const w = g.window;
+  // Instrumentation is active from now on: what happens while the module
+  // loads is recorded, and sent later with its true times.
+  if (!H || H.off) H = record(w);
+  H.q.push(...early.splice(0));
+  const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
+  initing = loadAgent(wasmUrl && new URL(wasmUrl, w.document.baseURI))
+    .then(
+      () =>
+        new Promise((resolve, reject) => {
+          S.reject = (e) => {
+            H.stop();
+            reject(e);
+          };
+          H.feed = () => call();
+          H.fail = fail;
+          H.rx = [];
+          regexps(H.rx);
+          H.q.unshift([P.INIT, options, env(w)]);
+          call();
+          S.reject = null;
+          if (dead) return reject(new WaggleLoadError('waggle: the agent failed while starting'));
+          if (!H.off) {
+            started = true;
+            resolve();
+          }
+        }),
+      (e) => {
+        H.stop();
+        throw e;
+      },
+    )
+    .finally(() => {
+      initing = null;
+    });
+  return initing;
+}
+
+function settle(kind) {
+  if (!X || dead || !H) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = ++S.token;
+    S.done[t] = () => {
+      delete S.done[t];
+      resolve();
+    };
+    call([kind, t]);
+  });
+}
+
+/** Sends every queued span now; resolves when tried. Never rejects. */
+export function flush() {
+  return started ? settle(P.FLUSH) : Promise.resolve();
+}
+
+/** Flushes, then removes every listener and hook the agent installed. Never rejects. */
+export function shutdown() {
+  if (!started) return Promise.resolve();
+  started = false;
+  const done = settle(P.SHUTDOWN);
+  // The page is as it was at once; delivery goes on until done.
+  H.stop();
+  return done;
+}
+
+/** Starts a span, a child of the current one. */
+export function startSpan(name, attributes, startTime) {
+  return started && H && !dead ? new Span(name, attributes, startTime) : inert;
+}
+
+/**
+ * Runs fn(span) inside a new span that ends when fn returns or, if fn
+ * returns a promise, when it settles. Returns what fn returns.
+ */
+export function withSpan(name, fn, attributes) {
+  const span = startSpan(name, attributes);
+  if (span === inert) return fn(inert);
+  const failed = (e) => {
+    span.setStatus('error', describe(e));
+    span.end();
+  };
+  let result;
+  try {
+    result = span.run(() => fn(span));
+  } catch (e) {
+    failed(e);
+    throw e;
+  }
+  if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+    // A derived promise settles with the same value or error, and an
+    // unhandled rejection stays unhandled.
+    return result.then(
+      (v) => {
+        span.end();
+        return v;
+      },
+      (e) => {
+        failed(e);
+        throw e;
+      },
+    );
+  }
+  span.end();
+  return result;
+}
+
+// setUser/setGlobalAttributes calls made before init() resolved are
+// applied, in order, once it does: they wait in the recorder's queue.
+const early = [];
+function apply(kind, v) {
+  if (started) call([kind, v]);
+  else if (H && !H.off) H.q.push([kind, v]);
+  else early.push([kind, v]);
+}
+
+/** Sets user.* attributes on every later span; null clears them. */
+export function setUser(user) {
+  apply(P.USER, user);
+}
+
+/** Adds attributes to every later span. */
+export function setGlobalAttributes(attributes) {
+  apply(P.GLOBALS, attributes);
+}
+
+/** @internal For tests: the next call into the module fails inside it, as a bug would. */
+export function __fault() {
+  if (H) H.q.push([P.FAULT]);
+}

@@ -1,0 +1,446 @@
+//! Carries out [`Machine`]'s decisions: holds the agent's finished spans
+//! and the batches under way, encodes bodies, asks the page for the app's
+//! spans when a batch needs them, and writes the commands that post,
+//! gzip, store and wait.
+//!
+//! The app's spans wait on the JS side until a batch needs them, so a
+//! burst of any size never grows the module's memory beyond one batch.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::core::context::Contexts;
+use crate::core::delivery::{Cause, Cmd, Machine, KEEPALIVE_BODY, KEEPALIVE_QUOTA, PROBE};
+use crate::core::export::{partial_success, retry_after_seconds};
+use crate::core::num::u64_str;
+use crate::core::otlp::encode;
+use crate::core::span::{Attrs, Span};
+use crate::core::spill;
+use crate::platform::io::timer;
+use crate::platform::protocol::cmd;
+use crate::platform::Io;
+
+/// What a batch waits for when the app's spans had to be asked for.
+#[derive(Clone, Copy, Debug)]
+enum Pending {
+    One { spans: usize, bytes: usize },
+    All,
+}
+
+struct Held {
+    id: u32,
+    spans: Vec<Span>,
+    body: Vec<u8>,
+}
+
+/// The delivery part: its queue, its batches, its machine.
+pub struct Delivery {
+    machine: Machine,
+    url: String,
+    resource: Attrs,
+    /// The session, page, user and global attribute sets spans share.
+    pub contexts: Contexts,
+    queue: Vec<Span>,
+    max_queue: usize,
+    app_waiting: usize,
+    pulled: Vec<Span>,
+    pending: Option<Pending>,
+    held: Vec<Held>,
+    stored: String,
+    stored_dirty: bool,
+    partial_message: String,
+    debug: bool,
+}
+
+fn spans_word(n: u64) -> String {
+    let mut s = u64_str(n);
+    s.push_str(if n == 1 { " span" } else { " spans" });
+    s
+}
+
+impl Delivery {
+    /// A delivery to `url` (the absolute `/v1/traces` URL) with `resource`
+    /// attributes on every body.
+    pub fn new(url: String, resource: Attrs, batch: usize, delay_ms: u32, max_queue: usize, gzip: bool, online: bool, debug: bool) -> Self {
+        Delivery {
+            machine: Machine::new(batch, delay_ms, gzip, online),
+            url,
+            resource,
+            contexts: Contexts::default(),
+            queue: Vec::new(),
+            max_queue: max_queue.max(1),
+            app_waiting: 0,
+            pulled: Vec::new(),
+            pending: None,
+            held: Vec::new(),
+            stored: String::new(),
+            stored_dirty: false,
+            partial_message: String::new(),
+            debug,
+        }
+    }
+
+    /// The URL spans are posted to: never traced.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn waiting(&mut self, io: &mut Io) {
+        let n = self.queue.len() + self.pulled.len() + self.app_waiting;
+        self.machine.waiting(io.now, n);
+        self.run(io);
+    }
+
+    /// A finished span of the agent's own (sampled, ended).
+    pub fn push(&mut self, io: &mut Io, span: Span) {
+        if self.queue.len() >= self.max_queue {
+            self.queue.remove(0);
+            self.machine.lost(1, Cause::Overflow);
+        }
+        self.queue.push(span);
+        self.waiting(io);
+    }
+
+    /// The page says `n` of the app's spans wait on its side, and it
+    /// dropped `dropped` for its bound.
+    pub fn app_waiting(&mut self, io: &mut Io, n: usize, dropped: u64) {
+        self.app_waiting = n;
+        self.machine.lost(dropped, Cause::Overflow);
+        self.waiting(io);
+    }
+
+    /// The app's spans the module asked for, now spans; `waiting` still on
+    /// the JS side.
+    pub fn pulled(&mut self, io: &mut Io, spans: Vec<Span>, waiting: usize) {
+        self.pulled.extend(spans);
+        self.app_waiting = waiting;
+        if let Some(p) = self.pending.take() {
+            match p {
+                Pending::One { spans, bytes } => self.encode_one(io, spans, bytes),
+                Pending::All => self.encode_all(io),
+            }
+        }
+        self.run(io);
+    }
+
+    /// The delivery timer fired.
+    pub fn tick(&mut self, io: &mut Io) {
+        self.machine.set_jitter(io.unit());
+        self.machine.tick(io.now);
+        self.run(io);
+    }
+
+    /// The answer to request `id`: its status (none when it failed),
+    /// `Retry-After` as given and as a delay from an HTTP date, and the
+    /// body of a 2xx answer.
+    pub fn answered(&mut self, io: &mut Io, id: u32, status: Option<u16>, retry_after: &str, date_delay_ms: Option<f64>, body: &str) {
+        let retry = retry_after_seconds(retry_after).or(date_delay_ms.filter(|d| *d >= 0.0));
+        let rejected = match status {
+            Some(200..=299) => match partial_success(body) {
+                Some((n, message)) => {
+                    self.partial_message = message;
+                    n
+                }
+                None => 0,
+            },
+            _ => 0,
+        };
+        if self.debug && id != PROBE {
+            let spans = self.held.iter().find(|h| h.id == id).map_or(0, |h| h.spans.len().max(1));
+            let mut t = String::from("export of ");
+            t.push_str(&spans_word(spans as u64));
+            match status {
+                Some(s) => {
+                    t.push_str(" answered ");
+                    t.push_str(&u64_str(u64::from(s)));
+                }
+                None => t.push_str(" failed"),
+            }
+            io.log(0, &t);
+        }
+        self.machine.set_jitter(io.unit());
+        self.machine.answered(io.now, id, status, retry, rejected);
+        self.run(io);
+    }
+
+    /// Gzipping request `id`'s body ended (`None`: it failed).
+    pub fn compressed(&mut self, io: &mut Io, id: u32, len: Option<usize>) {
+        if id == PROBE {
+            match len {
+                Some(_) => {
+                    let w = io.cmd(cmd::POST, 4);
+                    w.uint(PROBE);
+                    w.null();
+                    w.bool(true);
+                    w.bool(false);
+                }
+                None => self.machine.answered(io.now, PROBE, None, None, 0),
+            }
+        } else {
+            self.machine.compressed(id, len);
+        }
+        self.run(io);
+    }
+
+    /// The page was hidden (or left, `leaving`); `stored` is what storage
+    /// holds now.
+    pub fn hide(&mut self, io: &mut Io, leaving: bool, stored: &str) {
+        self.stored = String::from(stored);
+        self.machine.hide(leaving);
+        self.run(io);
+    }
+
+    /// The page froze; `stored` is what storage holds now.
+    pub fn freeze(&mut self, io: &mut Io, stored: &str) {
+        self.stored = String::from(stored);
+        self.machine.freeze();
+        self.run(io);
+    }
+
+    /// The page is shown (also a new page starting); `stored` is what
+    /// storage holds now: the bodies kept for this endpoint go out.
+    pub fn show(&mut self, io: &mut Io, stored: &str) {
+        self.machine.show(io.now);
+        let (mine, rest) = spill::take(stored, &self.url);
+        if !mine.is_empty() {
+            self.stored = rest.unwrap_or_default();
+            self.stored_dirty = true;
+            for (body, spans) in mine {
+                let id = self.machine.new_id();
+                let bytes = body.len();
+                self.held.push(Held { id, spans: Vec::new(), body: body.into_bytes() });
+                self.machine.restored(io.now, id, spans, bytes);
+            }
+        }
+        self.run(io);
+    }
+
+    /// `navigator.onLine` changed.
+    pub fn online(&mut self, io: &mut Io, online: bool) {
+        self.machine.set_online(io.now, online);
+        self.run(io);
+    }
+
+    /// Send everything; `DONE` with `token` when tried.
+    pub fn flush(&mut self, io: &mut Io, token: u32) {
+        self.machine.flush(io.now, token);
+        self.run(io);
+    }
+
+    /// Spans lost before they reached the queue.
+    pub fn lost(&mut self, io: &mut Io, n: u64) {
+        self.machine.lost(n, Cause::Overflow);
+        self.run(io);
+    }
+
+    fn take_batch(&mut self, max_spans: usize, max_bytes: usize) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let mut bytes = 0;
+        for from_queue in [true, false] {
+            let src = if from_queue { &mut self.queue } else { &mut self.pulled };
+            let mut n = 0;
+            for s in src.iter() {
+                let size = s.size();
+                if spans.len() + n >= max_spans || (spans.len() + n > 0 && bytes + size > max_bytes) {
+                    break;
+                }
+                bytes += size;
+                n += 1;
+            }
+            spans.extend(src.drain(..n));
+        }
+        spans
+    }
+
+    /// Encodes the first of `spans` as one body of at most `max_bytes`
+    /// (a single span may exceed it): the body, the spans in it, and those
+    /// that did not fit.
+    fn encode_fit(&self, mut spans: Vec<Span>, max_bytes: usize, dropped: u64) -> (Vec<u8>, Vec<Span>, Vec<Span>) {
+        let mut rest = Vec::new();
+        loop {
+            let mut body = Vec::with_capacity(256 + spans.len() * 300);
+            encode(&mut body, &self.resource, &self.contexts, &spans, dropped);
+            if body.len() <= max_bytes || spans.len() <= 1 {
+                return (body, spans, rest);
+            }
+            let keep = (spans.len() * max_bytes / body.len()).clamp(1, spans.len() - 1);
+            let mut more = spans.split_off(keep);
+            more.append(&mut rest);
+            rest = more;
+        }
+    }
+
+    fn encode_one(&mut self, io: &mut Io, max_spans: usize, max_bytes: usize) {
+        let spans = self.take_batch(max_spans, max_bytes);
+        if spans.is_empty() {
+            self.waiting(io);
+            return;
+        }
+        self.make(io, spans, max_bytes, false);
+    }
+
+    /// Encodes `spans` into held batches of at most `max_bytes` each,
+    /// handing each to the machine.
+    fn make(&mut self, io: &mut Io, mut spans: Vec<Span>, max_bytes: usize, split: bool) {
+        while !spans.is_empty() {
+            let dropped = if split { 0 } else { self.machine.take_dropped() };
+            let (body, taken, rest) = self.encode_fit(spans, max_bytes, dropped);
+            spans = rest;
+            let id = self.machine.new_id();
+            let n = taken.len();
+            let bytes = body.len();
+            self.held.push(Held { id, spans: taken, body });
+            self.machine.encoded(io.now, id, n, bytes, dropped, split);
+        }
+    }
+
+    fn encode_all(&mut self, io: &mut Io) {
+        let mut spans = core::mem::take(&mut self.queue);
+        spans.append(&mut self.pulled);
+        self.make(io, spans, KEEPALIVE_BODY, false);
+    }
+
+    /// Carries out the machine's commands until it has none, or waits for
+    /// the app's spans.
+    fn run(&mut self, io: &mut Io) {
+        while self.pending.is_none() {
+            let Some(c) = self.machine.next_command() else { break };
+            match c {
+                Cmd::Encode { spans, bytes } => {
+                    let have = self.queue.len() + self.pulled.len();
+                    if have < spans && self.app_waiting > 0 {
+                        self.pending = Some(Pending::One { spans, bytes });
+                        let w = io.cmd(cmd::PULL, 2);
+                        w.uint((spans - have).min(self.app_waiting) as u32);
+                        w.bool(false);
+                    } else {
+                        self.encode_one(io, spans, bytes);
+                    }
+                }
+                Cmd::EncodeAll => {
+                    if self.app_waiting > 0 {
+                        // What a leaving page can still send or keep: the
+                        // keepalive budget and the room left in storage,
+                        // at about 100 B a span at the least. The rest is
+                        // dropped now, and counted in what is kept.
+                        let room = KEEPALIVE_QUOTA + spill::MAX_CHARS.saturating_sub(self.stored.len());
+                        let fit = (room / 100).saturating_sub(self.queue.len() + self.pulled.len());
+                        let take = self.app_waiting.min(fit);
+                        let lost = self.app_waiting - take;
+                        self.machine.lost(lost as u64, Cause::Overflow);
+                        self.pending = Some(Pending::All);
+                        let w = io.cmd(cmd::PULL, 2);
+                        w.uint(take as u32);
+                        w.bool(true);
+                    } else {
+                        self.encode_all(io);
+                    }
+                }
+                Cmd::Compress { id } => {
+                    let Some(h) = self.held.iter().find(|h| h.id == id) else { continue };
+                    let w = io.cmd(cmd::COMPRESS, 2);
+                    w.uint(id);
+                    w.bytes_at(&h.body);
+                }
+                Cmd::Post { id, gzip, keepalive } => {
+                    let Some(h) = self.held.iter().find(|h| h.id == id) else { continue };
+                    let w = io.cmd(cmd::POST, 4);
+                    w.uint(id);
+                    if gzip {
+                        w.null();
+                    } else {
+                        w.bytes_at(&h.body);
+                    }
+                    w.bool(gzip);
+                    w.bool(keepalive);
+                }
+                Cmd::Probe => {
+                    let w = io.cmd(cmd::COMPRESS, 2);
+                    w.uint(PROBE);
+                    w.str("{\"resourceSpans\":[]}");
+                }
+                Cmd::Store { id } => {
+                    if let Some(i) = self.held.iter().position(|h| h.id == id) {
+                        let h = self.held.swap_remove(i);
+                        let body = core::str::from_utf8(&h.body).unwrap_or("");
+                        let n = h.spans.len();
+                        if spill::append(&mut self.stored, &self.url, n, body) {
+                            self.stored_dirty = true;
+                        } else {
+                            self.machine.lost(n.max(1) as u64, Cause::Overflow);
+                        }
+                        self.free(io, id);
+                    }
+                }
+                Cmd::Split { id } => {
+                    if let Some(i) = self.held.iter().position(|h| h.id == id) {
+                        let mut h = self.held.swap_remove(i);
+                        self.free(io, id);
+                        let second = h.spans.split_off(h.spans.len() / 2);
+                        let first = core::mem::take(&mut h.spans);
+                        self.make(io, first, usize::MAX, true);
+                        self.make(io, second, usize::MAX, true);
+                    }
+                }
+                Cmd::Forget { id } => {
+                    self.held.retain(|h| h.id != id);
+                    self.free(io, id);
+                }
+                Cmd::Wake { ms } => io.timer(timer::DELIVERY, f64::from(ms)),
+                Cmd::Warn(cause, n) => self.warn(io, cause, n),
+                Cmd::Done(token) => {
+                    let w = io.cmd(cmd::DONE, 1);
+                    w.uint(token);
+                }
+            }
+        }
+        if self.stored_dirty {
+            self.stored_dirty = false;
+            let w = io.cmd(cmd::STORE, 3);
+            w.uint(0);
+            w.str(spill::KEY);
+            if self.stored.is_empty() {
+                w.null();
+            } else {
+                w.str(&self.stored);
+            }
+        }
+    }
+
+    fn free(&mut self, io: &mut Io, id: u32) {
+        let w = io.cmd(cmd::FREE, 1);
+        w.uint(id);
+    }
+
+    fn warn(&mut self, io: &mut Io, cause: Cause, n: u64) {
+        let mut t = String::new();
+        match cause {
+            Cause::Partial(rejected) => {
+                t.push_str("the Collector rejected ");
+                t.push_str(&spans_word(rejected));
+                t.push_str(": ");
+                t.push_str(&self.partial_message);
+            }
+            Cause::GzipRefused => {
+                t.push_str(&self.url);
+                t.push_str(" does not accept gzipped requests from this page (allow the Content-Encoding header in its CORS settings); sending uncompressed");
+            }
+            _ => {
+                t.push_str(&spans_word(n));
+                t.push_str(" could not be delivered to ");
+                t.push_str(&self.url);
+                t.push_str(": ");
+                match cause {
+                    Cause::Refused(status) => {
+                        t.push_str("the Collector answered ");
+                        t.push_str(&u64_str(u64::from(status)));
+                    }
+                    Cause::TooLarge => t.push_str("the Collector answered 413: a single span is larger than its body limit"),
+                    _ => t.push_str("more were waiting than the queue (batch.maxQueueSize) or, for a page being left, storage could hold"),
+                }
+                t.push_str(". Further losses are counted in the waggle.dropped_spans resource attribute.");
+            }
+        }
+        io.warn(&t);
+    }
+}

@@ -1,0 +1,117 @@
+//! SPA navigations: one `routeChange` span per URL change made by
+//! `history.pushState`, `history.replaceState`, a traversal (`popstate`)
+//! or a fragment change (`hashchange`), as Splunk's agent names them.
+//!
+//! The page reports `[URL, source, t, href, title, detail]`: source 0 and
+//! 1 before and after a hooked `pushState`/`replaceState` (detail: the
+//! method), 2 the Navigation API's `currententrychange` (detail: its
+//! navigation type), 3 `popstate`, 4 `hashchange`, 5 a hooked
+//! `history.back`/`forward`/`go`. What each means is decided in
+//! `core::route`.
+//!
+//! The span starts when the URL changes and stays open until the new view
+//! settles (bounded at 5 s), a child of the span current when the URL
+//! changed (a click on a router link), and current itself for the rest of
+//! that task. A navigation that begins while a route change is still open
+//! ends it (`waggle.end_reason` `superseded`).
+//!
+//! Attributes (no semantic convention covers page views, hence the
+//! `waggle.` prefix): `waggle.navigation.type` (`pushState`,
+//! `replaceState`, `popstate`, `hashchange`), `waggle.route.from`,
+//! `waggle.route.to`, `waggle.url.from` (scrubbed like `url.full`), and
+//! the new view's `waggle.page.url`, `waggle.page.route`.
+
+use alloc::string::String;
+
+use crate::core::config::inst;
+use crate::core::route::{Decision, Nav, Parent, Route, Seen};
+use crate::core::span::kind;
+use crate::platform::wire::Rec;
+use crate::runtime::{Ctx, Runtime};
+
+/// What the hooks and listeners tell, by source number.
+pub mod source {
+    /// Before a hooked `pushState`/`replaceState`.
+    pub const CALLING: u32 = 0;
+    /// After it.
+    pub const CALLED: u32 = 1;
+    /// `currententrychange`.
+    pub const ENTRY: u32 = 2;
+    /// `popstate`.
+    pub const POPSTATE: u32 = 3;
+    /// `hashchange`.
+    pub const HASHCHANGE: u32 = 4;
+    /// `history.back`, `forward` or `go` called.
+    pub const ASKED: u32 = 5;
+}
+
+/// The URL as last recorded.
+pub struct RouteChanges {
+    route: Route<Ctx>,
+}
+
+impl RouteChanges {
+    /// Starts at the page's URL.
+    pub fn new(href: &str) -> Self {
+        RouteChanges { route: Route::new(href) }
+    }
+
+    /// A URL observation.
+    pub fn observed(&mut self, rt: &mut Runtime, r: &mut Rec<'_, '_>) {
+        let src = r.u32();
+        let t = r.num();
+        let href = String::from(r.str());
+        let title = String::from(r.str());
+        let detail = r.str();
+        let d = match src {
+            source::CALLING => {
+                self.route.calling(detail);
+                return;
+            }
+            source::CALLED => self.route.called(detail, &href),
+            source::ASKED => {
+                let cur = rt.current();
+                self.route.asked(t, cur);
+                return;
+            }
+            source::ENTRY => self.route.observed(t, Seen::Entry(Nav::parse(detail)), &href),
+            source::POPSTATE => self.route.observed(t, Seen::Popstate, &href),
+            _ => self.route.observed(t, Seen::Hashchange, &href),
+        };
+        match d {
+            Decision::Nothing => {}
+            Decision::Hashchange(id) => {
+                // Held current since the change (the page's own listeners,
+                // added before the agent's, run first), it is let go after
+                // this task; otherwise it is made current again for the
+                // listeners still to come.
+                if !rt.release(id) {
+                    rt.reenter(id);
+                }
+            }
+            Decision::Change { kind: nav, to, parent, hold } => {
+                let from = rt.page.clone();
+                rt.supersede_routes();
+                rt.set_page(&to, &title);
+                if !rt.config.on(inst::ROUTE_CHANGES) {
+                    self.route.changed(&to, None);
+                    return;
+                }
+                let parent = match parent {
+                    Parent::Current => rt.current(),
+                    Parent::Given(c) => c,
+                };
+                let start = rt.io.now_ns();
+                let mut span = rt.start_span("routeChange", kind::INTERNAL, parent.as_ref(), start);
+                span.set("waggle.navigation.type", nav);
+                span.set("waggle.route.from", from.route);
+                span.set("waggle.route.to", rt.page.route.as_str());
+                span.set("waggle.url.from", from.url);
+                span.set("waggle.page.url", rt.page.url.as_str());
+                span.set("waggle.page.route", rt.page.route.as_str());
+                let id = rt.open_tracked(span, true, hold);
+                self.route.changed(&to, Some(id));
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Largest Contentful Paint: navigation start to the last
+//! `largest-contentful-paint` entry before the first trusted key press or
+//! click, or before the page was hidden, reported then, once per page
+//! view. The page sends `[ENTRY, 4, startTime, renderTime, loadTime,
+//! size, url, elementPath]`.
+//!
+//! Attribution: `browser.web_vital.lcp.element` (the `web-vitals`
+//! selector), `.url` as `url.full`, `.render_time`, `.load_time`, `.size`.
+
+use alloc::string::String;
+
+use crate::core::span::{Attrs, Value};
+use crate::core::vitals::{since_activation, Vital};
+use crate::instrument::path;
+use crate::platform::wire::Rec;
+use crate::runtime::{once, Runtime};
+
+use super::{Report, Vitals};
+
+/// The candidate so far.
+#[derive(Default)]
+pub struct Lcp {
+    candidate: Option<Candidate>,
+    done: bool,
+}
+
+struct Candidate {
+    start: f64,
+    render: f64,
+    load: f64,
+    size: f64,
+    url: String,
+    element: Option<String>,
+}
+
+/// A `largest-contentful-paint` entry.
+pub fn entry(v: &mut Vitals, r: &mut Rec<'_, '_>) {
+    let start = r.num();
+    let render = r.num();
+    let load = r.num();
+    let size = r.num();
+    let url = String::from(r.str());
+    let element = path::vitals_selector(&path::read(r));
+    if v.lcp.done || start >= v.first_hidden {
+        return;
+    }
+    v.lcp.candidate = Some(Candidate { start, render, load, size, url, element });
+}
+
+/// LCP is final (input, or the page hidden): reports it.
+pub fn finalize(v: &mut Vitals, rt: &mut Runtime) {
+    if v.lcp.done {
+        return;
+    }
+    v.lcp.done = true;
+    let Some(c) = v.lcp.candidate.take() else { return };
+    if rt.sent & once::LCP != 0 {
+        return;
+    }
+    rt.sent |= once::LCP;
+    let a = v.activation;
+    let value = since_activation(c.start, a);
+    let mut attrs = Attrs::default();
+    if let Some(el) = c.element {
+        attrs.put("browser.web_vital.lcp.element", el);
+    }
+    if c.render > 0.0 {
+        attrs.put("browser.web_vital.lcp.render_time", since_activation(c.render, a));
+    }
+    if c.load > 0.0 {
+        attrs.put("browser.web_vital.lcp.load_time", since_activation(c.load, a));
+    }
+    if c.size > 0.0 {
+        attrs.put("browser.web_vital.lcp.size", Value::Int(c.size as i64));
+    }
+    let url = (!c.url.is_empty()).then_some(c.url);
+    v.emit(rt, Report { vital: Vital::Lcp, value, start_ms: a, end_ms: a + value, attrs, url });
+}
