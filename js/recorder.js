@@ -227,7 +227,13 @@ export function record(w) {
   let nextId = 0;
   hook(w, 'fetch', (orig, self, args) => {
     const start = now();
-    const call = safe(() => prepareFetch(args, start));
+    let call;
+    try {
+      call = prepareFetch(args, start);
+    } catch {
+      // Page code (a getter, the caller's headers) threw: the browser's
+      // fetch will throw the same with the caller's own arguments.
+    }
     if (!call) return Reflect.apply(orig, self, args);
     let p;
     try {
@@ -274,7 +280,8 @@ export function record(w) {
     // page code: such calls are passed on untraced.
     if (method !== undefined && typeof method !== 'string') return undefined;
     if (method === undefined) method = isRequest ? input.method : 'GET';
-    const headers = new Headers(member('headers') ?? (isRequest ? input.headers : undefined));
+    const given = members.some((m) => m[0] === 'headers');
+    const headers = new Headers(given ? member('headers') : isRequest ? input.headers : undefined);
     const own = headers.has('traceparent');
     const id = ++nextId;
     const h = H.call([P.REQUEST, id, start, 0, url, method, size(member('body')), undefined, own]);
@@ -494,8 +501,9 @@ export function record(w) {
     H.call([P.HIDE, leaving, stored('waggle.unsent') || '', perf.interactionCount || 0]);
   };
   listen(d, 'visibilitychange', (e) => {
-    if (d.visibilityState === 'hidden') safe(() => hide(false));
-    else safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
+    if (d.visibilityState === 'hidden') return safe(() => hide(false));
+    safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
+    // Coming back to the page is the user's activity; leaving it is not.
     activity(e);
   });
   listen(w, 'pagehide', () => safe(() => hide(true)));

@@ -50,6 +50,8 @@ pub struct Delivery {
     stored_dirty: bool,
     partial_message: String,
     debug: bool,
+    /// Bytes per span in the bodies encoded so far, for planning.
+    span_bytes: usize,
 }
 
 fn spans_word(n: u64) -> String {
@@ -77,6 +79,7 @@ impl Delivery {
             stored_dirty: false,
             partial_message: String::new(),
             debug,
+            span_bytes: 400,
         }
     }
 
@@ -114,6 +117,8 @@ impl Delivery {
     pub fn pulled(&mut self, io: &mut Io, spans: Vec<Span>, waiting: usize) {
         self.pulled.extend(spans);
         self.app_waiting = waiting;
+        let n = self.queue.len() + self.pulled.len() + self.app_waiting;
+        self.machine.waiting(io.now, n);
         if let Some(p) = self.pending.take() {
             match p {
                 Pending::One { spans, bytes } => self.encode_one(io, spans, bytes),
@@ -289,6 +294,9 @@ impl Delivery {
             let id = self.machine.new_id();
             let n = taken.len();
             let bytes = body.len();
+            if n > 0 {
+                self.span_bytes = (self.span_bytes * 3 + bytes / n) / 4;
+            }
             self.held.push(Held { id, spans: taken, body });
             self.machine.encoded(io.now, id, n, bytes, dropped, split);
         }
@@ -309,9 +317,11 @@ impl Delivery {
                 Cmd::Encode { spans, bytes } => {
                     let have = self.queue.len() + self.pulled.len();
                     if have < spans && self.app_waiting > 0 {
+                        // The page's count is exact only when it last told
+                        // it: ask for what the batch can take.
                         self.pending = Some(Pending::One { spans, bytes });
                         let w = io.cmd(cmd::PULL, 2);
-                        w.uint((spans - have).min(self.app_waiting) as u32);
+                        w.uint((spans - have) as u32);
                         w.bool(false);
                     } else {
                         self.encode_one(io, spans, bytes);
@@ -320,17 +330,14 @@ impl Delivery {
                 Cmd::EncodeAll => {
                     if self.app_waiting > 0 {
                         // What a leaving page can still send or keep: the
-                        // keepalive budget and the room left in storage,
-                        // at about 100 B a span at the least. The rest is
+                        // keepalive budget and the room left in storage, at
+                        // the size spans have had so far. The rest is
                         // dropped now, and counted in what is kept.
                         let room = KEEPALIVE_QUOTA + spill::MAX_CHARS.saturating_sub(self.stored.len());
-                        let fit = (room / 100).saturating_sub(self.queue.len() + self.pulled.len());
-                        let take = self.app_waiting.min(fit);
-                        let lost = self.app_waiting - take;
-                        self.machine.lost(lost as u64, Cause::Overflow);
+                        let fit = (room / self.span_bytes.max(150)).saturating_sub(self.queue.len() + self.pulled.len());
                         self.pending = Some(Pending::All);
                         let w = io.cmd(cmd::PULL, 2);
-                        w.uint(take as u32);
+                        w.uint(fit as u32);
                         w.bool(true);
                     } else {
                         self.encode_all(io);

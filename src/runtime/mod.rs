@@ -450,14 +450,15 @@ impl Runtime {
         w.str(crate::core::session::STORAGE_KEY);
         w.str(&serialized);
         self.session.memory = Some(serialized);
-        if self.session.id != r.session.id {
+        let started = self.session.id != r.session.id;
+        if started {
             self.session.sampled = r.session.sampled(self.config.sample_rate);
             self.session.id = r.session.id;
-            if r.is_new {
-                self.session_started(r.previous_id);
-            }
         }
         self.update_context();
+        if started && r.is_new {
+            self.session_started(r.previous_id);
+        }
     }
 
     /// This page began a session: `session.start` (with
@@ -467,16 +468,16 @@ impl Runtime {
     /// sent once however many tabs share it.
     fn session_started(&mut self, previous: Option<String>) {
         if let Some(prev) = previous.as_deref() {
+            // In the new session's context, but about the one that ended.
             let mut end = self.child_root("session.end");
             end.set("session.id", prev);
-            self.finish_unmarked(end);
+            self.finish(end);
         }
         let mut start = self.child_root("session.start");
-        start.set("session.id", self.session.id.as_str());
         if let Some(prev) = previous {
             start.set("session.previous_id", prev);
         }
-        self.finish_unmarked(start);
+        self.finish(start);
     }
 
     fn child_root(&mut self, name: &'static str) -> Span {
@@ -484,14 +485,6 @@ impl Runtime {
         let mut s = self.start_span(name, kind::INTERNAL, None, now);
         s.end(now);
         s
-    }
-
-    fn finish_unmarked(&mut self, span: Span) {
-        if span.sampled() {
-            if let Some(d) = self.delivery.as_mut() {
-                d.push(&mut self.io, span);
-            }
-        }
     }
 
     /// When the session was last checked, on the page's clock.

@@ -127,7 +127,7 @@ test('app spans go out gzipped, with the page and session context once per batch
     for (const rs of p.body.resourceSpans) {
       const keys = rs.resource.attributes.map((a) => a.key);
       assert.ok(keys.includes('session.id') && keys.includes('waggle.page.url'), keys.join());
-      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!x.attributes.some((a) => a.key === 'session.id' || a.key === 'waggle.page.url'));
+      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!(x.attributes ?? []).some((a) => a.key === 'session.id' || a.key === 'waggle.page.url'));
     }
   }
   const groups = mine.reduce((k, p) => k + p.body.resourceSpans.length, 0);
@@ -143,7 +143,7 @@ const sessionOf = async (page, name) => {
   return spans.find((s) => s.name === marker).attrs['session.id'];
 };
 
-test('a session survives reloads and tabs, and renews after inactivity with session.previous_id', async () => {
+test('a session survives reloads and tabs, and renews after inactivity: session.end, then session.start with session.previous_id', async () => {
   const { page, context } = await openPage(browser, pageUrl());
   await ready(page);
   const first = await sessionOf(page);
@@ -165,12 +165,16 @@ test('a session survives reloads and tabs, and renews after inactivity with sess
   }, first);
   await page.reload();
   await ready(page);
+  // The semantic conventions' session events: session.start carries
+  // session.previous_id, session.end the id of the session that ended.
   const spans = await collector.waitForSpans((all) => all.some((s) => s.attrs['session.previous_id'] === first));
   const renewed = spans.find((s) => s.attrs['session.previous_id'] === first);
+  assert.equal(renewed.name, 'session.start');
   assert.notEqual(renewed.attrs['session.id'], first);
-  assert.equal(renewed.name, 'documentLoad', 'the first span of the new session carries session.previous_id');
+  const ended = spans.filter((s) => s.name === 'session.end' && s.spanAttrs['session.id'] === first);
+  assert.equal(ended.length, 1, 'one session.end for the session that ended');
   assert.equal(await sessionOf(page), renewed.attrs['session.id']);
-  // Only the first span of the session carries it.
+  // Only session.start carries it, once.
   const after = (await collector.spans()).filter((s) => s.attrs['session.id'] === renewed.attrs['session.id']);
   assert.equal(after.filter((s) => s.attrs['session.previous_id']).length, 1);
   await page.close();

@@ -296,7 +296,7 @@ test('the page sees exactly what it sees without the agent', async () => {
 
   // The comparison is not empty: the agent was there, and added headers.
   assert.equal(without.out.string.body.headers.traceparent, undefined);
-  assert.match(withAgent.out.string.body.headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  assert.match(withAgent.out.string.body.headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
   assert.match(withAgent.out.request.body.headers.traceparent, /^00-/);
   assert.match(withAgent.out.xhrPost.response.headers.traceparent, /^00-/);
   assert.equal(withAgent.out.crossOrigin.body.headers.traceparent, undefined);

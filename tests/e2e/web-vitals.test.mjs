@@ -47,11 +47,12 @@ function checkCommon(span, nav) {
   assert.match(a['browser.web_vital.id'], /^w1-\d+-\d{13}$/);
   assert.equal(span.kind, 1);
   assert.equal(span.parentSpanId ?? '', '');
-  // The semantic conventions' event, with the same fields.
+  // The semantic conventions' event (its attributes as semconv 1.44 names
+  // them), with the same fields.
   const events = span.events.filter((e) => e.name === 'browser.web_vital');
   assert.equal(events.length, 1, `${span.name} has one browser.web_vital event`);
   for (const f of ['name', 'value', 'delta', 'id', 'rating', 'navigation_type']) {
-    assert.equal(events[0].attrs[f], a[`browser.web_vital.${f}`], `event field ${f}`);
+    assert.equal(events[0].attrs[`browser.web_vital.${f}`], a[`browser.web_vital.${f}`], `event field ${f}`);
   }
 }
 

@@ -53,5 +53,5 @@ pub fn report(v: &mut Vitals, rt: &mut Runtime) {
         // A CLS of 0 has no shift to point at: the moment of the report.
         None => (now, now, Attrs::default()),
     };
-    v.emit(rt, Report { vital: Vital::Cls, value, start_ms, end_ms, attrs, url: None });
+    v.emit(rt, Report { vital: Vital::Cls, value, start_ms, end_ms, attrs });
 }

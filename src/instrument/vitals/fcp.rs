@@ -18,5 +18,5 @@ pub fn entry(v: &mut Vitals, rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     rt.sent |= once::FCP;
     let a = v.activation;
     let value = since_activation(start, a);
-    v.emit(rt, Report { vital: Vital::Fcp, value, start_ms: a, end_ms: a + value, attrs: crate::core::span::Attrs::default(), url: None });
+    v.emit(rt, Report { vital: Vital::Fcp, value, start_ms: a, end_ms: a + value, attrs: crate::core::span::Attrs::default() });
 }

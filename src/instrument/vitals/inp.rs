@@ -53,5 +53,5 @@ pub fn report(v: &mut Vitals, rt: &mut Runtime, count: f64) {
     attrs.put("browser.web_vital.inp.input_delay", a.input_delay);
     attrs.put("browser.web_vital.inp.processing_duration", a.processing_duration);
     attrs.put("browser.web_vital.inp.presentation_delay", a.presentation_delay);
-    v.emit(rt, Report { vital: Vital::Inp, value: latency, start_ms: a.interaction_time, end_ms: a.interaction_time + latency, attrs, url: None });
+    v.emit(rt, Report { vital: Vital::Inp, value: latency, start_ms: a.interaction_time, end_ms: a.interaction_time + latency, attrs });
 }

@@ -5,7 +5,7 @@
 //! size, url, elementPath]`.
 //!
 //! Attribution: `browser.web_vital.lcp.element` (the `web-vitals`
-//! selector), `.url` as `url.full`, `.render_time`, `.load_time`, `.size`.
+//! selector), `.url` (scrubbed), `.render_time`, `.load_time`, `.size`.
 
 use alloc::string::String;
 
@@ -73,6 +73,8 @@ pub fn finalize(v: &mut Vitals, rt: &mut Runtime) {
     if c.size > 0.0 {
         attrs.put("browser.web_vital.lcp.size", Value::Int(c.size as i64));
     }
-    let url = (!c.url.is_empty()).then_some(c.url);
-    v.emit(rt, Report { vital: Vital::Lcp, value, start_ms: a, end_ms: a + value, attrs, url });
+    if !c.url.is_empty() {
+        attrs.put("browser.web_vital.lcp.url", rt.scrub(&c.url));
+    }
+    v.emit(rt, Report { vital: Vital::Lcp, value, start_ms: a, end_ms: a + value, attrs });
 }

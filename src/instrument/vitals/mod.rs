@@ -78,8 +78,6 @@ pub struct Report {
     pub end_ms: f64,
     /// Attribution attributes.
     pub attrs: Attrs,
-    /// The resource's URL (LCP).
-    pub url: Option<String>,
 }
 
 impl Vitals {
@@ -128,9 +126,6 @@ impl Vitals {
         event.put("browser.web_vital.navigation_type", self.navigation_type);
         span.attrs.append(&event);
         span.attrs.append(&r.attrs);
-        if let Some(u) = r.url {
-            rt.url_attrs(&mut span, &u);
-        }
         let t = span.end_ns;
         span.event("browser.web_vital", t, &event);
         rt.finish(span);

@@ -16,5 +16,5 @@ pub fn loaded(v: &mut Vitals, rt: &mut Runtime, response_start: f64) {
     rt.sent |= once::TTFB;
     let a = v.activation;
     let value = since_activation(response_start, a);
-    v.emit(rt, Report { vital: Vital::Ttfb, value, start_ms: a, end_ms: a + value, attrs: crate::core::span::Attrs::default(), url: None });
+    v.emit(rt, Report { vital: Vital::Ttfb, value, start_ms: a, end_ms: a + value, attrs: crate::core::span::Attrs::default() });
 }

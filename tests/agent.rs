@@ -1,0 +1,209 @@
+//! The whole agent, natively: observations in as the page's JavaScript
+//! writes them, commands out, the bodies it posts read back as OTLP/JSON.
+
+use serde_json::Value as J;
+use waggle_rum::core::config::ConfigValue::{self, *};
+use waggle_rum::platform::protocol::{cmd, rec};
+use waggle_rum::platform::wire::Writer;
+use waggle_rum::Waggle;
+
+fn fill(b: &mut [u8]) {
+    thread_local!(static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E3779B97F4A7C15) });
+    STATE.with(|s| {
+        for x in b.iter_mut() {
+            let mut v = s.get();
+            v ^= v << 13;
+            v ^= v >> 7;
+            v ^= v << 17;
+            s.set(v);
+            *x = v as u8;
+        }
+    });
+}
+
+/// A decoded command: its kind and fields.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+enum F {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<F>),
+    Bytes(Vec<u8>),
+}
+
+fn decode(out: &[u8]) -> Vec<Vec<F>> {
+    // The commands are a sequence of arrays; bytes point into this
+    // process's memory, as into the module's in a page.
+    fn read(b: &[u8], i: &mut usize) -> F {
+        let vint = |b: &[u8], i: &mut usize| {
+            let mut v = 0u64;
+            let mut s = 0;
+            loop {
+                let x = b[*i];
+                *i += 1;
+                v |= u64::from(x & 127) << s;
+                s += 7;
+                if x < 128 {
+                    return v;
+                }
+            }
+        };
+        let t = b[*i];
+        *i += 1;
+        match t {
+            0 => F::Null,
+            1 => F::Bool(false),
+            2 => F::Bool(true),
+            3 => {
+                let v = f64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
+                *i += 8;
+                F::Num(v)
+            }
+            4 => {
+                let n = vint(b, i) as usize;
+                let s = std::str::from_utf8(&b[*i..*i + n]).unwrap().to_string();
+                *i += n;
+                F::Str(s)
+            }
+            5 => {
+                let n = vint(b, i);
+                F::Arr((0..n).map(|_| read(b, i)).collect())
+            }
+            9 => F::Num(vint(b, i) as f64),
+            10 => {
+                let p = vint(b, i) as usize;
+                let n = vint(b, i) as usize;
+                // SAFETY: the pointer is into the agent's own buffers, alive
+                // until the next run.
+                F::Bytes(unsafe { std::slice::from_raw_parts(p as *const u8, n) }.to_vec())
+            }
+            _ => panic!("tag {t}"),
+        }
+    }
+    let mut i = 0;
+    let mut out_cmds = Vec::new();
+    while i < out.len() {
+        match read(out, &mut i) {
+            F::Arr(items) => out_cmds.push(items),
+            other => panic!("{other:?}"),
+        }
+    }
+    out_cmds
+}
+
+fn kind(c: &[F]) -> u32 {
+    match c[0] {
+        F::Num(n) => n as u32,
+        _ => panic!(),
+    }
+}
+
+struct Page {
+    w: Waggle,
+    now: f64,
+    posted: Vec<J>,
+    cmds: Vec<Vec<F>>,
+}
+
+fn obj(e: &[(&str, ConfigValue)]) -> ConfigValue {
+    Object(e.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+}
+
+impl Page {
+    fn new() -> Self {
+        Page { w: Waggle::new(fill), now: 100.0, posted: vec![], cmds: vec![] }
+    }
+
+    fn send(&mut self, build: impl FnOnce(&mut Writer)) {
+        let mut w = Writer::default();
+        build(&mut w);
+        let input = w.into_bytes();
+        let out = self.w.run(&input, self.now).to_vec();
+        for c in decode(&out) {
+            if kind(&c) == cmd::POST {
+                if let F::Bytes(b) = &c[2] {
+                    self.posted.push(serde_json::from_slice(b).expect("a JSON body"));
+                }
+            }
+            self.cmds.push(c);
+        }
+    }
+
+    fn init(&mut self, options: ConfigValue) {
+        self.send(|w| {
+            w.arr(3);
+            w.uint(rec::INIT);
+            w.tree(&options);
+            w.arr(18);
+            w.num(1_764_633_600_000.0);
+            w.str("https://shop.test/cart?x=1");
+            w.str("https://shop.test");
+            w.str("Cart");
+            w.str("Mozilla/5.0 Test");
+            w.arr(0);
+            w.str("Linux");
+            w.bool(false);
+            w.str("en");
+            w.null();
+            w.str("");
+            w.bool(false);
+            w.bool(true);
+            w.bool(false);
+            w.str("navigate");
+            w.num(0.0);
+            w.bool(false);
+            w.bool(false);
+        });
+    }
+
+    fn flush(&mut self) {
+        self.send(|w| {
+            w.arr(2);
+            w.uint(rec::FLUSH);
+            w.uint(1);
+        });
+        // One batch per task: tick until nothing more is asked for.
+        for _ in 0..20 {
+            self.now += 1.0;
+            self.send(|w| {
+                w.arr(2);
+                w.uint(rec::TIMER);
+                w.uint(1);
+            });
+        }
+    }
+
+    fn spans(&self) -> Vec<(J, J)> {
+        let mut out = vec![];
+        for body in &self.posted {
+            for rs in body["resourceSpans"].as_array().unwrap() {
+                for s in rs["scopeSpans"][0]["spans"].as_array().unwrap() {
+                    out.push((rs["resource"].clone(), s.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn resource_keys(r: &J) -> Vec<String> {
+    r["attributes"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn session_and_page_travel_with_every_span() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
+    p.flush();
+    let spans = p.spans();
+    assert!(!spans.is_empty(), "{:?}", p.cmds);
+    let (resource, span) = &spans[0];
+    assert_eq!(span["name"], "session.start");
+    let keys = resource_keys(resource);
+    for k in ["service.name", "session.id", "waggle.page.url", "waggle.page.route", "waggle.page.title"] {
+        assert!(keys.contains(&k.to_string()), "{k} in {keys:?}");
+    }
+}
+
