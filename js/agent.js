@@ -76,7 +76,11 @@ function call(rec) {
       new Uint8Array(X.memory.buffer, p, bytes.length).set(bytes);
       n = X.run(bytes.length, now());
     });
-    decode(X.memory, X.output(), n, exec);
+    // A pull feeds the module again at once: it goes last, so what that
+    // answers (newer) is carried out after what this call answered.
+    let pull;
+    decode(X.memory, X.output(), n, (c) => (c[0] === P.C_PULL ? (pull = c) : exec(c)));
+    if (pull) exec(pull);
   } catch (e) {
     fail(e);
   }

@@ -105,6 +105,10 @@ struct Page {
     now: f64,
     posted: Vec<J>,
     cmds: Vec<Vec<F>>,
+    /// Bodies being gzipped, by request id; gzipping ends at once unless
+    /// `hold_gzip`.
+    gz: Vec<(u32, Vec<u8>)>,
+    hold_gzip: bool,
 }
 
 fn obj(e: &[(&str, ConfigValue)]) -> ConfigValue {
@@ -113,7 +117,7 @@ fn obj(e: &[(&str, ConfigValue)]) -> ConfigValue {
 
 impl Page {
     fn new() -> Self {
-        Page { w: Waggle::new(fill), now: 100.0, posted: vec![], cmds: vec![] }
+        Page { w: Waggle::new(fill), now: 100.0, posted: vec![], cmds: vec![], gz: vec![], hold_gzip: false }
     }
 
     fn send(&mut self, build: impl FnOnce(&mut Writer)) {
@@ -121,14 +125,43 @@ impl Page {
         build(&mut w);
         let input = w.into_bytes();
         let out = self.w.run(&input, self.now).to_vec();
+        let mut gzipped = vec![];
         for c in decode(&out) {
+            let id = match &c.get(1) {
+                Some(F::Num(n)) => *n as u32,
+                _ => 0,
+            };
             if kind(&c) == cmd::POST {
+                let body = match &c[2] {
+                    F::Bytes(b) => Some(b.clone()),
+                    _ => self.gz.iter().find(|(i, _)| *i == id).map(|(_, b)| b.clone()),
+                };
+                if let Some(b) = body {
+                    self.posted.push(serde_json::from_slice(&b).expect("a JSON body"));
+                }
+            }
+            if kind(&c) == cmd::COMPRESS {
                 if let F::Bytes(b) = &c[2] {
-                    self.posted.push(serde_json::from_slice(b).expect("a JSON body"));
+                    self.gz.push((id, b.clone()));
+                    gzipped.push(id);
                 }
             }
             self.cmds.push(c);
         }
+        if !self.hold_gzip {
+            for id in gzipped {
+                self.gzipped(id);
+            }
+        }
+    }
+
+    fn gzipped(&mut self, id: u32) {
+        self.send(|w| {
+            w.arr(3);
+            w.uint(rec::GZIPPED);
+            w.uint(id);
+            w.uint(1000);
+        });
     }
 
     fn init(&mut self, options: ConfigValue) {
@@ -148,7 +181,8 @@ impl Page {
             w.str("en");
             w.null();
             w.str("");
-            w.bool(false);
+            // CompressionStream, online, hidden.
+            w.bool(true);
             w.bool(true);
             w.bool(false);
             w.str("navigate");
@@ -207,3 +241,138 @@ fn session_and_page_travel_with_every_span() {
     }
 }
 
+
+impl Page {
+    fn app_spans(&mut self, from: usize, n: usize, waiting_after: usize) {
+        self.send(|w| {
+            w.arr(3 + n);
+            w.uint(rec::SPANS);
+            w.uint(0);
+            w.uint(waiting_after as u32);
+            for i in from..from + n {
+                w.arr(10);
+                w.str("burst");
+                w.num(200.0);
+                w.num(200.5);
+                w.null();
+                w.uint(0);
+                w.arr(2);
+                w.str("test.seq");
+                w.uint(i as u32);
+                w.null();
+                w.null();
+                w.null();
+                w.null();
+            }
+        });
+    }
+
+    fn last_pull(&self) -> Option<(usize, bool)> {
+        self.cmds.iter().rev().find(|c| kind(c) == cmd::PULL).map(|c| match (&c[1], &c[2]) {
+            (F::Num(n), F::Bool(b)) => (*n as usize, *b),
+            _ => panic!(),
+        })
+    }
+
+    fn stored(&self) -> Option<String> {
+        self.cmds.iter().rev().find(|c| kind(c) == cmd::STORE && matches!(&c[2], F::Str(k) if k == "waggle.unsent")).map(|c| match &c[3] {
+            F::Str(s) => s.clone(),
+            _ => String::new(),
+        })
+    }
+}
+
+fn seqs(body: &J) -> Vec<i64> {
+    let mut out = vec![];
+    for rs in body["resourceSpans"].as_array().unwrap() {
+        for s in rs["scopeSpans"][0]["spans"].as_array().unwrap() {
+            for a in s["attributes"].as_array().into_iter().flatten() {
+                if a["key"] == "test.seq" {
+                    out.push(a["value"]["intValue"].as_str().unwrap().parse().unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn leaving_after_a_burst_sends_what_fits_and_keeps_the_rest_once() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into()))]));
+    p.send(|w| {
+        w.arr(3);
+        w.uint(rec::APP_WAITING);
+        w.uint(2000);
+        w.uint(0);
+    });
+    p.send(|w| {
+        w.arr(4);
+        w.uint(rec::HIDE);
+        w.bool(true);
+        w.str("");
+        w.uint(0);
+    });
+    let (n, drop_rest) = p.last_pull().expect("asks for the app's spans");
+    assert!(drop_rest);
+    let take = n.min(2000);
+    p.app_spans(0, take, 0);
+    let posted: Vec<i64> = p.posted.iter().flat_map(seqs).collect();
+    let stored = p.stored().expect("what does not fit is stored");
+    let kept: Vec<i64> = waggle_rum::core::spill::parse(&stored).iter().flat_map(|k| seqs(&serde_json::from_str(k.body).unwrap())).collect();
+    let mut all: Vec<i64> = posted.iter().chain(&kept).copied().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(all.len(), before, "no span twice");
+    assert_eq!(all.len(), take, "every span pulled is posted or kept ({} posted, {} kept)", posted.len(), kept.len());
+}
+
+#[test]
+fn leaving_while_a_batch_is_being_compressed_sends_or_keeps_each_span_once() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into()))]));
+    p.hold_gzip = true;
+    p.send(|w| {
+        w.arr(3);
+        w.uint(rec::APP_WAITING);
+        w.uint(2000);
+        w.uint(0);
+    });
+    p.now += 1.0;
+    p.send(|w| {
+        w.arr(2);
+        w.uint(rec::TIMER);
+        w.uint(1);
+    });
+    let (n, _) = p.last_pull().expect("a batch asks for spans");
+    p.app_spans(0, n, 2000 - n);
+    let compress: Vec<_> = p.cmds.iter().filter(|c| kind(c) == cmd::COMPRESS).cloned().collect();
+    assert_eq!(compress.len(), 1, "{:?}", p.cmds.iter().map(|c| kind(c)).collect::<Vec<_>>());
+    let first_id = match &compress[0][1] {
+        F::Num(n) => *n as u32,
+        _ => panic!(),
+    };
+    p.cmds.clear();
+    p.send(|w| {
+        w.arr(4);
+        w.uint(rec::HIDE);
+        w.bool(true);
+        w.str("");
+        w.uint(0);
+    });
+    let (m, _) = p.last_pull().expect("the rest is asked for");
+    p.app_spans(n, m.min(2000 - n), 0);
+    // Compression of the first batch ends after the page was left.
+    p.gzipped(first_id);
+    let posts_after = p.cmds.iter().filter(|c| kind(c) == cmd::POST).count();
+    let posted: Vec<i64> = p.posted.iter().flat_map(seqs).collect();
+    let stored = p.stored().unwrap_or_default();
+    let kept: Vec<i64> = waggle_rum::core::spill::parse(&stored).iter().flat_map(|k| seqs(&serde_json::from_str(k.body).unwrap())).collect();
+    let mut all: Vec<i64> = posted.iter().chain(&kept).copied().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(all.len(), before, "no span twice ({posts_after} posts)");
+    assert_eq!(all.len(), 2000, "{} posted, {} kept", posted.len(), kept.len());
+}

@@ -401,7 +401,9 @@ impl Delivery {
                 }
             }
         }
-        if self.stored_dirty {
+        // While the app's spans are asked for, storage is written once
+        // they are in, in the run that takes them.
+        if self.stored_dirty && self.pending.is_none() {
             self.stored_dirty = false;
             let w = io.cmd(cmd::STORE, 3);
             w.uint(0);
