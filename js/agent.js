@@ -352,7 +352,7 @@ async function instantiate(source) {
     );
   }
   const { instance } = await WebAssembly.instantiate(bytes, imports);
-  X = instance.exports;
+  return (X = instance.exports);
 }
 
 /**

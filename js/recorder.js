@@ -501,12 +501,12 @@ export function record(w) {
     H.call([P.HIDE, leaving, stored('waggle.unsent') || '', perf.interactionCount || 0]);
   };
   listen(d, 'visibilitychange', (e) => {
-    if (d.visibilityState === 'hidden') return safe(() => hide(false));
+    if (d.visibilityState === 'hidden') return safe(() => hide(0));
     safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
     // Coming back to the page is the user's activity; leaving it is not.
     activity(e);
   });
-  listen(w, 'pagehide', () => safe(() => hide(true)));
+  listen(w, 'pagehide', (e) => safe(() => hide(e.persisted ? 1 : 2)));
   listen(w, 'pageshow', (e) => {
     if (e.persisted) safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
   });

@@ -100,7 +100,7 @@ impl Waggle {
                 return;
             }
             rec::HIDE => {
-                let leaving = r.bool();
+                let how = r.u32();
                 let stored = String::from(r.str());
                 let count = r.num();
                 if let Some(i) = self.inst.as_mut() {
@@ -110,7 +110,7 @@ impl Waggle {
                     rt.end_tracked(Reason::Hidden);
                 }
                 if let Some(d) = rt.delivery.as_mut() {
-                    d.hide(&mut rt.io, leaving, &stored);
+                    d.hide(&mut rt.io, how > 0, how == 1, &stored);
                 }
                 return;
             }

@@ -109,6 +109,8 @@ struct Page {
     /// `hold_gzip`.
     gz: Vec<(u32, Vec<u8>)>,
     hold_gzip: bool,
+    /// What `localStorage` holds when the page starts.
+    unsent: String,
 }
 
 fn obj(e: &[(&str, ConfigValue)]) -> ConfigValue {
@@ -117,7 +119,7 @@ fn obj(e: &[(&str, ConfigValue)]) -> ConfigValue {
 
 impl Page {
     fn new() -> Self {
-        Page { w: Waggle::new(fill), now: 100.0, posted: vec![], cmds: vec![], gz: vec![], hold_gzip: false }
+        Page { w: Waggle::new(fill), now: 100.0, posted: vec![], cmds: vec![], gz: vec![], hold_gzip: false, unsent: String::new() }
     }
 
     fn send(&mut self, build: impl FnOnce(&mut Writer)) {
@@ -165,6 +167,7 @@ impl Page {
     }
 
     fn init(&mut self, options: ConfigValue) {
+        let unsent = self.unsent.clone();
         self.send(|w| {
             w.arr(3);
             w.uint(rec::INIT);
@@ -180,7 +183,7 @@ impl Page {
             w.bool(false);
             w.str("en");
             w.null();
-            w.str("");
+            w.str(&unsent);
             // CompressionStream, online, hidden.
             w.bool(true);
             w.bool(true);
@@ -309,7 +312,7 @@ fn leaving_after_a_burst_sends_what_fits_and_keeps_the_rest_once() {
     p.send(|w| {
         w.arr(4);
         w.uint(rec::HIDE);
-        w.bool(true);
+        w.uint(2);
         w.str("");
         w.uint(0);
     });
@@ -357,7 +360,7 @@ fn leaving_while_a_batch_is_being_compressed_sends_or_keeps_each_span_once() {
     p.send(|w| {
         w.arr(4);
         w.uint(rec::HIDE);
-        w.bool(true);
+        w.uint(2);
         w.str("");
         w.uint(0);
     });
@@ -375,4 +378,61 @@ fn leaving_while_a_batch_is_being_compressed_sends_or_keeps_each_span_once() {
     all.dedup();
     assert_eq!(all.len(), before, "no span twice ({posts_after} posts)");
     assert_eq!(all.len(), 2000, "{} posted, {} kept", posted.len(), kept.len());
+}
+
+#[test]
+fn keepalive_requests_an_unloading_page_cannot_confirm_are_reported_by_the_next_page_not_resent() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into()))]));
+    p.send(|w| {
+        w.arr(3);
+        w.uint(rec::APP_WAITING);
+        w.uint(5);
+        w.uint(0);
+    });
+    p.send(|w| {
+        w.arr(4);
+        w.uint(rec::HIDE);
+        w.uint(2);
+        w.str("");
+        w.uint(0);
+    });
+    p.app_spans(0, 5, 0);
+    let post = p.cmds.iter().find(|c| kind(c) == cmd::POST).expect("a keepalive post").clone();
+    let F::Num(id) = post[1] else { panic!() };
+    assert!(matches!(post[4], F::Bool(true)), "keepalive");
+    // The document unloads: Chrome rejects the fetch, the request goes on.
+    p.send(|w| {
+        w.arr(6);
+        w.uint(rec::ANSWER);
+        w.uint(id as u32);
+        w.null();
+        w.str("");
+        w.null();
+        w.str("");
+    });
+    let stored = p.stored().expect("the count is kept");
+    let kept = waggle_rum::core::spill::parse(&stored);
+    assert_eq!(kept.len(), 1, "no body kept to be sent twice: {stored:?}");
+    let in_body: usize = p.posted[0]["resourceSpans"].as_array().unwrap().iter().map(|r| r["scopeSpans"][0]["spans"].as_array().unwrap().len()).sum();
+    assert!(in_body >= 5);
+    assert_eq!((kept[0].spans, kept[0].body), (in_body, "unconfirmed"));
+
+    let mut next = Page::new();
+    next.unsent = stored;
+    next.init(obj(&[("serviceName", Str("shop".into()))]));
+    next.send(|w| {
+        w.arr(3);
+        w.uint(rec::APP_WAITING);
+        w.uint(1);
+        w.uint(0);
+    });
+    next.flush();
+    if let Some((n, _)) = next.last_pull() {
+        next.app_spans(100, n.min(1), 0);
+        next.flush();
+    }
+    let res = next.posted.iter().flat_map(|b| b["resourceSpans"][0]["resource"]["attributes"].as_array().cloned().unwrap_or_default()).find(|a| a["key"] == "waggle.unconfirmed_spans");
+    assert_eq!(res.expect("reported")["value"]["intValue"], in_body.to_string());
+    assert!(next.posted.iter().flat_map(seqs).all(|s| s >= 100), "nothing resent");
 }

@@ -45,6 +45,7 @@
 use alloc::vec::Vec;
 
 use super::export::{classify, Backoff, Outcome};
+use super::otlp::Losses;
 
 /// Bytes per body that may go as `keepalive`: under the browser's 64 KiB.
 pub const KEEPALIVE_BODY: usize = 60_000;
@@ -164,7 +165,7 @@ struct Batch {
     id: u32,
     spans: usize,
     bytes: usize,
-    dropped: u64,
+    lost: Losses,
     splittable: bool,
     state: State,
 }
@@ -195,7 +196,7 @@ enum Gzip {
 /// m.tick(1000.0);
 /// assert_eq!(m.commands(), vec![Cmd::Encode { spans: 512, bytes: 500_000 }]);
 /// let id = m.new_id();
-/// m.encoded(1000.0, id, 1, 700, 0, false);
+/// m.encoded(1000.0, id, 1, 700, Default::default(), false);
 /// assert_eq!(m.commands(), vec![Cmd::Compress { id }]);
 /// m.compressed(id, Some(300));
 /// assert_eq!(m.commands(), vec![Cmd::Post { id, gzip: true, keepalive: true }]);
@@ -215,6 +216,8 @@ pub struct Machine {
     online: bool,
     hidden: bool,
     leaving: bool,
+    /// Left for good (`pagehide` not bound for the back-forward cache).
+    gone: bool,
     unreachable: bool,
     backoff: Backoff,
     attempt: u32,
@@ -224,7 +227,7 @@ pub struct Machine {
     flushes: Vec<u32>,
     probe: bool,
     warned: u32,
-    dropped: u64,
+    lost: Losses,
     jitter: f64,
     out: Vec<Cmd>,
 }
@@ -245,6 +248,7 @@ impl Machine {
             online,
             hidden: false,
             leaving: false,
+            gone: false,
             unreachable: false,
             backoff: Backoff::default(),
             attempt: 0,
@@ -254,7 +258,7 @@ impl Machine {
             flushes: Vec::new(),
             probe: false,
             warned: 0,
-            dropped: 0,
+            lost: Losses::default(),
             jitter: 0.5,
             out: Vec::new(),
         }
@@ -281,11 +285,22 @@ impl Machine {
         self.jitter = unit;
     }
 
-    /// Spans lost since the last body took the count, for that body's
-    /// `waggle.dropped_spans`; the driver hands it back in
-    /// [`Machine::encoded`].
-    pub fn take_dropped(&mut self) -> u64 {
-        core::mem::take(&mut self.dropped)
+    /// Spans lost since the last body took the counts, for that body's
+    /// `waggle.dropped_spans` and `waggle.unconfirmed_spans`; the driver
+    /// hands them back in [`Machine::encoded`].
+    pub fn take_lost(&mut self) -> Losses {
+        core::mem::take(&mut self.lost)
+    }
+
+    /// Counts a page before this one left for the next body to carry.
+    pub fn carry(&mut self, lost: Losses) {
+        self.lost.add(lost);
+    }
+
+    /// Whether the page was left (`pagehide`, `freeze`): what no body
+    /// carries must be kept for the next page.
+    pub fn is_leaving(&self) -> bool {
+        self.leaving
     }
 
     /// Whether the page is hidden (or gone): new batches are for leaving.
@@ -297,7 +312,7 @@ impl Machine {
     /// could not take them): counted for the next body, warned about once.
     pub fn lost(&mut self, n: u64, cause: Cause) {
         if n > 0 {
-            self.dropped += n;
+            self.lost.dropped += n;
             self.warn(cause, n);
         }
     }
@@ -330,12 +345,12 @@ impl Machine {
     /// The driver encoded batch `id` from waiting spans (for
     /// [`Cmd::Encode`] or [`Cmd::EncodeAll`]) or from a batch it split
     /// ([`Cmd::Split`]): `spans` spans, `bytes` plain bytes, carrying
-    /// `dropped` earlier losses.
-    pub fn encoded(&mut self, now: f64, id: u32, spans: usize, bytes: usize, dropped: u64, split: bool) {
+    /// `lost`, the earlier losses.
+    pub fn encoded(&mut self, now: f64, id: u32, spans: usize, bytes: usize, lost: Losses, split: bool) {
         if !split {
             self.waiting = self.waiting.saturating_sub(spans);
         }
-        let b = Batch { id, spans, bytes, dropped, splittable: true, state: State::Ready };
+        let b = Batch { id, spans, bytes, lost, splittable: true, state: State::Ready };
         if self.hidden {
             self.leave_send(b);
             return;
@@ -352,7 +367,7 @@ impl Machine {
 
     /// Batch `id` restored from storage, to be sent in turn.
     pub fn restored(&mut self, now: f64, id: u32, spans: usize, bytes: usize) {
-        self.batches.push(Batch { id, spans, bytes, dropped: 0, splittable: false, state: State::Ready });
+        self.batches.push(Batch { id, spans, bytes, lost: Losses::default(), splittable: false, state: State::Ready });
         self.pump(now);
     }
 
@@ -403,10 +418,17 @@ impl Machine {
                     self.warn(Cause::Partial(rejected), rejected);
                 }
             }
+            Outcome::Retry if self.gone && keepalive && status.is_none() => {
+                // An unloading page sees its requests fail though the
+                // browser sends `keepalive` ones on: kept, they would
+                // likely arrive twice. Counted for the next page to report.
+                self.lost.add(b.lost);
+                self.lost.unconfirmed += b.spans as u64;
+                self.out.push(Cmd::Forget { id });
+            }
             Outcome::Retry if self.leaving || (leave && self.hidden) => {
                 // The page lives on (this callback runs) but is going or
                 // gone: keep the body for the next page.
-                let _ = leave;
                 self.out.push(Cmd::Store { id });
             }
             Outcome::Retry => {
@@ -423,6 +445,8 @@ impl Machine {
                 self.attempt += 1;
                 self.retry_at = Some(now + self.delay(None));
                 if b.splittable && b.spans > 1 {
+                    // The halves carry the counts this one did.
+                    self.lost.add(b.lost);
                     self.out.push(Cmd::Split { id });
                 } else {
                     self.give_up(b, Cause::TooLarge);
@@ -434,7 +458,7 @@ impl Machine {
     }
 
     fn give_up(&mut self, b: Batch, cause: Cause) {
-        self.dropped += b.dropped;
+        self.lost.add(b.lost);
         self.lost(b.spans.max(1) as u64, cause);
         self.out.push(Cmd::Forget { id: b.id });
     }
@@ -460,10 +484,12 @@ impl Machine {
     }
 
     /// The page was hidden (`visibilitychange`), or left (`pagehide`,
-    /// with `leaving`): what waits goes now or is kept.
-    pub fn hide(&mut self, leaving: bool) {
+    /// with `leaving`; `persisted` when bound for the back-forward cache):
+    /// what waits goes now or is kept.
+    pub fn hide(&mut self, leaving: bool, persisted: bool) {
         self.hidden = true;
         self.leaving |= leaving;
+        self.gone |= leaving && !persisted;
         self.retry_at = None;
         let mut i = 0;
         while i < self.batches.len() {
@@ -494,7 +520,7 @@ impl Machine {
     /// waits is kept in storage.
     pub fn freeze(&mut self) {
         self.unreachable = true;
-        self.hide(true);
+        self.hide(true, true);
     }
 
     /// The page is shown again: visible, or restored from the
@@ -502,6 +528,7 @@ impl Machine {
     pub fn show(&mut self, now: f64) {
         self.hidden = false;
         self.leaving = false;
+        self.gone = false;
         self.pump(now);
     }
 
@@ -683,8 +710,8 @@ mod tests {
             self.queue -= n;
             let id = self.m.new_id();
             self.sizes.push((id, n));
-            let dropped = self.m.take_dropped();
-            self.m.encoded(self.now, id, n, n * self.bytes_per_span, dropped, false);
+            let lost = self.m.take_lost();
+            self.m.encoded(self.now, id, n, n * self.bytes_per_span, lost, false);
         }
 
         fn run(&mut self) {
@@ -708,7 +735,8 @@ mod tests {
                         for half in [n / 2, n - n / 2] {
                             let nid = self.m.new_id();
                             self.sizes.push((nid, half));
-                            self.m.encoded(self.now, nid, half, half * self.bytes_per_span, 0, true);
+                            let lost = self.m.take_lost();
+                            self.m.encoded(self.now, nid, half, half * self.bytes_per_span, lost, true);
                         }
                     }
                     Cmd::Forget { id } => self.forgotten.push(id),
@@ -835,7 +863,7 @@ mod tests {
         s.advance();
         s.answer(Some(401));
         assert_eq!(s.warned, vec![Cause::Refused(400)]);
-        assert_eq!(s.m.take_dropped(), 20);
+        assert_eq!(s.m.take_lost().dropped, 20);
     }
 
     #[test]
@@ -855,7 +883,7 @@ mod tests {
         let sent = s.posts.len();
         assert_eq!(sent, 7, "4, 2, 1, 1, 2, 1, 1");
         assert_eq!(s.warned, vec![Cause::TooLarge]);
-        assert_eq!(s.m.take_dropped(), 4);
+        assert_eq!(s.m.take_lost().dropped, 4);
         // Backing off between the splits: the delays grow.
         assert!(gaps.windows(2).any(|w| w[1] > w[0]), "{gaps:?}");
         assert_eq!(gaps, vec![1000, 2000, 4000, 8000, 16000, 30000]);
@@ -868,7 +896,7 @@ mod tests {
         s.spans(150);
         // 150 spans of 1000 B: keepalive bodies of 60 spans; 65 536 B of
         // budget takes one.
-        s.m.hide(false);
+        s.m.hide(false, false);
         s.run();
         assert_eq!(s.posts, vec![(1, false, true)]);
         assert_eq!(s.stored, vec![2, 3]);
@@ -882,7 +910,7 @@ mod tests {
         s.advance();
         s.answer(None);
         s.spans(5);
-        s.m.hide(true);
+        s.m.hide(true, false);
         s.run();
         // The batch waiting out its backoff and the new spans: both kept.
         assert_eq!(s.posts.len(), 1);
@@ -893,12 +921,41 @@ mod tests {
     fn a_keepalive_that_fails_after_pagehide_is_stored_when_the_page_lives_on() {
         let mut s = Sim::new(true);
         s.spans(3);
-        s.m.hide(true);
+        s.m.hide(true, true);
         s.run();
         let (id, gzip, keepalive) = s.posts[0];
         assert!(!gzip && keepalive);
-        // Restored from the back-forward cache, the callback runs.
+        // Bound for the back-forward cache, the callback runs.
         s.m.answered(s.now, id, None, None, 0);
+        s.run();
+        assert_eq!(s.stored, vec![id]);
+    }
+
+    #[test]
+    fn an_unloading_page_counts_keepalive_failures_as_unconfirmed_but_keeps_refused_bodies() {
+        let mut s = Sim::new(true);
+        s.bytes_per_span = 1000;
+        s.spans(100);
+        s.m.hide(true, false);
+        s.run();
+        assert_eq!(s.posts.len(), 1);
+        let first = s.posts[0].0;
+        let sent = s.spans_of(first);
+        // The page unloads: the browser fails the promise though the
+        // request goes on. Storing it would send it twice.
+        s.m.answered(s.now, first, None, None, 0);
+        s.run();
+        assert!(!s.stored.contains(&first));
+        assert_eq!(s.forgotten, vec![first]);
+        let lost = s.m.take_lost();
+        assert_eq!((lost.dropped, lost.unconfirmed), (0, sent as u64));
+        // An HTTP answer is certain: a 503 is kept for the next page.
+        let mut s = Sim::new(true);
+        s.spans(3);
+        s.m.hide(true, false);
+        s.run();
+        let id = s.posts[0].0;
+        s.m.answered(s.now, id, Some(503), None, 0);
         s.run();
         assert_eq!(s.stored, vec![id]);
     }
@@ -914,9 +971,9 @@ mod tests {
         let Cmd::Encode { .. } = s.m.next_command().unwrap() else { panic!() };
         let id = s.m.new_id();
         s.queue = 0;
-        s.m.encoded(s.now, id, 10, 1000, 0, false);
+        s.m.encoded(s.now, id, 10, 1000, Losses::default(), false);
         assert_eq!(s.m.next_command(), Some(Cmd::Compress { id }));
-        s.m.hide(true);
+        s.m.hide(true, false);
         assert_eq!(s.m.next_command(), Some(Cmd::Post { id, gzip: false, keepalive: true }));
         s.m.compressed(id, Some(100));
         assert_eq!(s.m.next_command(), None);
@@ -936,7 +993,7 @@ mod tests {
         s.spans(10);
         s.advance();
         assert_eq!(s.posts[1].2, false);
-        s.m.hide(true);
+        s.m.hide(true, false);
         s.run();
         assert_eq!(s.stored, vec![s.posts[1].0]);
         // Its answer, if the page ever sees one, is ignored.
@@ -947,7 +1004,7 @@ mod tests {
     #[test]
     fn spans_ending_after_pagehide_wait_for_pageshow_or_are_stored_on_freeze() {
         let mut s = Sim::new(true);
-        s.m.hide(true);
+        s.m.hide(true, false);
         s.spans(2);
         assert!(s.posts.is_empty() && s.stored.is_empty());
         s.m.show(s.now);
@@ -955,7 +1012,7 @@ mod tests {
         s.advance();
         assert_eq!(s.posts.len(), 1);
         s.answer(Some(200));
-        s.m.hide(true);
+        s.m.hide(true, false);
         s.spans(3);
         s.m.freeze();
         s.run();
@@ -1051,9 +1108,9 @@ mod tests {
         s.m.lost(5, Cause::Overflow);
         s.spans(10);
         s.advance();
-        assert_eq!(s.m.take_dropped(), 0, "the count went into the body");
+        assert_eq!(s.m.take_lost().dropped, 0, "the count went into the body");
         s.answer(Some(400));
-        assert_eq!(s.m.take_dropped(), 15);
+        assert_eq!(s.m.take_lost().dropped, 15);
         assert_eq!(s.warned, vec![Cause::Overflow, Cause::Refused(400)]);
     }
 

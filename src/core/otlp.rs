@@ -18,16 +18,43 @@ pub const SCOPE_NAME: &str = "waggle-rum";
 /// The agent's version: `telemetry.sdk.version` and the scope's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Spans a body reports as lost since the previous body.
+///
+/// ```
+/// use waggle_rum::core::otlp::Losses;
+/// let mut l = Losses { dropped: 2, unconfirmed: 0 };
+/// l.add(Losses { dropped: 1, unconfirmed: 5 });
+/// assert_eq!(l, Losses { dropped: 3, unconfirmed: 5 });
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Losses {
+    /// Spans the agent knows were not delivered: `waggle.dropped_spans`.
+    pub dropped: u64,
+    /// Spans in `keepalive` requests whose fate a page being unloaded could
+    /// not learn (the browser drops the answer; the request usually
+    /// arrives): `waggle.unconfirmed_spans`.
+    pub unconfirmed: u64,
+}
+
+impl Losses {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: Losses) {
+        self.dropped += other.dropped;
+        self.unconfirmed += other.unconfirmed;
+    }
+}
+
 /// Encodes one request carrying `spans`, one `ResourceSpans` per context
 /// set the spans name (in order of first appearance), whose resource
-/// attributes are `resource` followed by that set. `dropped`, when not 0,
-/// is reported as `waggle.dropped_spans` on the first resource only, so a
-/// reader summing it over a request counts each loss once.
+/// attributes are `resource` followed by that set. The counts in `lost`
+/// that are not 0 are reported as `waggle.dropped_spans` and
+/// `waggle.unconfirmed_spans` on the first resource only, so a reader
+/// summing them over a request counts each loss once.
 ///
 /// ```
 /// use waggle_rum::core::context::Contexts;
 /// use waggle_rum::core::ids::{SpanId, TraceId};
-/// use waggle_rum::core::otlp::encode;
+/// use waggle_rum::core::otlp::{encode, Losses};
 /// use waggle_rum::core::span::{kind, Attrs, Span};
 /// let at = |route: &str| { let mut a = Attrs::default(); a.put("waggle.page.route", route); a };
 /// let mut contexts = Contexts::default();
@@ -41,12 +68,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// let mut resource = Attrs::default();
 /// resource.put("service.name", "shop");
 /// let mut out = Vec::new();
-/// encode(&mut out, &resource, &contexts, &[span(home), span(cart), span(home)], 0);
+/// encode(&mut out, &resource, &contexts, &[span(home), span(cart), span(home)], Losses::default());
 /// let json = String::from_utf8(out).unwrap();
 /// assert_eq!(json.matches(r#""resource":"#).count(), 2);
 /// assert_eq!(json.matches(r#""stringValue":"/cart""#).count(), 1);
 /// ```
-pub fn encode(out: &mut Vec<u8>, resource: &Attrs, contexts: &Contexts, spans: &[Span], dropped: u64) {
+pub fn encode(out: &mut Vec<u8>, resource: &Attrs, contexts: &Contexts, spans: &[Span], lost: Losses) {
     let mut groups: Vec<u32> = Vec::new();
     for s in spans {
         if !groups.contains(&s.context) {
@@ -69,13 +96,19 @@ pub fn encode(out: &mut Vec<u8>, resource: &Attrs, contexts: &Contexts, spans: &
                 out.extend_from_slice(part.json());
             }
         }
-        if g == 0 && dropped > 0 {
-            let mut lost = Attrs::default();
-            lost.put("waggle.dropped_spans", dropped.min(i64::MAX as u64) as i64);
-            if !out.ends_with(b"[") {
-                out.push(b',');
+        if g == 0 {
+            let mut a = Attrs::default();
+            for (key, n) in [("waggle.dropped_spans", lost.dropped), ("waggle.unconfirmed_spans", lost.unconfirmed)] {
+                if n > 0 {
+                    a.put(key, n.min(i64::MAX as u64) as i64);
+                }
             }
-            out.extend_from_slice(lost.json());
+            if !a.is_empty() {
+                if !out.ends_with(b"[") {
+                    out.push(b',');
+                }
+                out.extend_from_slice(a.json());
+            }
         }
         out.extend_from_slice(b"]},\"scopeSpans\":[{\"scope\":{\"name\":\"");
         out.extend_from_slice(SCOPE_NAME.as_bytes());
@@ -131,7 +164,7 @@ mod tests {
         let mut resource = Attrs::default();
         resource.put("service.name", "web");
         let mut out = Vec::new();
-        encode(&mut out, &resource, &Contexts::default(), spans, dropped);
+        encode(&mut out, &resource, &Contexts::default(), spans, Losses { dropped, unconfirmed: 0 });
         serde_json::from_slice(&out).expect("valid JSON")
     }
 
@@ -142,6 +175,7 @@ mod tests {
         assert_eq!(rs["resource"]["attributes"][0]["value"]["stringValue"], "web");
         assert_eq!(rs["resource"]["attributes"][1]["key"], "waggle.dropped_spans");
         assert_eq!(rs["resource"]["attributes"][1]["value"]["intValue"], "3");
+        assert_eq!(rs["resource"]["attributes"].as_array().unwrap().len(), 2);
         let scope = &rs["scopeSpans"][0]["scope"];
         assert_eq!((scope["name"].as_str(), scope["version"].as_str()), (Some(SCOPE_NAME), Some(VERSION)));
         let s = &rs["scopeSpans"][0]["spans"][0];
@@ -190,7 +224,7 @@ mod tests {
         for n in [1usize, 20, 200] {
             let spans: Vec<Span> = (0..n).map(|_| sample()).collect();
             let mut out = Vec::new();
-            encode(&mut out, &Attrs::default(), &Contexts::default(), &spans, 0);
+            encode(&mut out, &Attrs::default(), &Contexts::default(), &spans, Losses::default());
             let estimate: usize = spans.iter().map(Span::size).sum();
             assert!(estimate >= out.len() * 3 / 4 && estimate <= out.len() * 3 / 2, "{n}: {estimate} vs {}", out.len());
         }

@@ -11,7 +11,7 @@ use super::span::{Attrs, Value};
 /// use waggle_rum::core::resource::ResourceInfo;
 /// let info = ResourceInfo { service_name: "shop".into(), ..ResourceInfo::default() };
 /// let attrs = info.attributes();
-/// assert_eq!(attrs[0].key, "service.name");
+/// assert!(attrs.json().starts_with(br#"{"key":"service.name","value":{"stringValue":"shop"}}"#));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceInfo {

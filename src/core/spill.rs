@@ -7,8 +7,9 @@
 //! span count, bounded by [`MAX_CHARS`] for all pages of the origin
 //! together. The format is plain text, cheap to read and extend:
 //! `w1` then, for each body, `\x1e` url `\x1f` count `\x1f` body. JSON bodies
-//! and URLs never hold those two control characters raw. A value in any
-//! other form (an older agent's) is ignored.
+//! and URLs never hold those two control characters raw. A record whose
+//! body is [`DROPPED`] or [`UNCONFIRMED`] carries only a count. A value in
+//! any other form (an older agent's) is ignored.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -22,6 +23,12 @@ pub const KEY: &str = "waggle.unsent";
 pub const MAX_CHARS: usize = 2_000_000;
 
 const MAGIC: &str = "w1";
+
+/// The body of a record that carries only a count: spans a page lost,
+/// for the next page's `waggle.dropped_spans`.
+pub const DROPPED: &str = "dropped";
+/// Likewise for `waggle.unconfirmed_spans`.
+pub const UNCONFIRMED: &str = "unconfirmed";
 const REC: char = '\u{1e}';
 const UNIT: char = '\u{1f}';
 
@@ -64,7 +71,8 @@ pub fn append(value: &mut String, url: &str, spans: usize, body: &str) -> bool {
         value.clear();
         value.push_str(MAGIC);
     }
-    if value.len() + url.len() + body.len() + 24 > MAX_CHARS {
+    // A count always fits: it is what tells of the bodies that did not.
+    if value.len() + url.len() + body.len() + 24 > MAX_CHARS && body != DROPPED && body != UNCONFIRMED {
         return false;
     }
     value.push(REC);

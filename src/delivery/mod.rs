@@ -13,7 +13,7 @@ use crate::core::context::Contexts;
 use crate::core::delivery::{Cause, Cmd, Machine, KEEPALIVE_BODY, KEEPALIVE_QUOTA, PROBE};
 use crate::core::export::{partial_success, retry_after_seconds};
 use crate::core::num::u64_str;
-use crate::core::otlp::encode;
+use crate::core::otlp::{encode, Losses};
 use crate::core::span::{Attrs, Span};
 use crate::core::spill;
 use crate::platform::io::timer;
@@ -187,11 +187,11 @@ impl Delivery {
         self.run(io);
     }
 
-    /// The page was hidden (or left, `leaving`); `stored` is what storage
-    /// holds now.
-    pub fn hide(&mut self, io: &mut Io, leaving: bool, stored: &str) {
+    /// The page was hidden (or left, `leaving`, for the back-forward cache
+    /// if `persisted`); `stored` is what storage holds now.
+    pub fn hide(&mut self, io: &mut Io, leaving: bool, persisted: bool, stored: &str) {
         self.stored = String::from(stored);
-        self.machine.hide(leaving);
+        self.machine.hide(leaving, persisted);
         self.run(io);
     }
 
@@ -211,6 +211,15 @@ impl Delivery {
             self.stored = rest.unwrap_or_default();
             self.stored_dirty = true;
             for (body, spans) in mine {
+                let n = spans as u64;
+                match body.as_str() {
+                    spill::DROPPED => self.machine.carry(Losses { dropped: n, unconfirmed: 0 }),
+                    spill::UNCONFIRMED => self.machine.carry(Losses { dropped: 0, unconfirmed: n }),
+                    _ => {}
+                }
+                if body == spill::DROPPED || body == spill::UNCONFIRMED {
+                    continue;
+                }
                 let id = self.machine.new_id();
                 let bytes = body.len();
                 self.held.push(Held { id, spans: Vec::new(), body: body.into_bytes() });
@@ -260,11 +269,11 @@ impl Delivery {
     /// Encodes the first of `spans` as one body of at most `max_bytes`
     /// (a single span may exceed it): the body, the spans in it, and those
     /// that did not fit.
-    fn encode_fit(&self, mut spans: Vec<Span>, max_bytes: usize, dropped: u64) -> (Vec<u8>, Vec<Span>, Vec<Span>) {
+    fn encode_fit(&self, mut spans: Vec<Span>, max_bytes: usize, lost: Losses) -> (Vec<u8>, Vec<Span>, Vec<Span>) {
         let mut rest = Vec::new();
         loop {
             let mut body = Vec::with_capacity(256 + spans.len() * 300);
-            encode(&mut body, &self.resource, &self.contexts, &spans, dropped);
+            encode(&mut body, &self.resource, &self.contexts, &spans, lost);
             if body.len() <= max_bytes || spans.len() <= 1 {
                 return (body, spans, rest);
             }
@@ -288,8 +297,8 @@ impl Delivery {
     /// handing each to the machine.
     fn make(&mut self, io: &mut Io, mut spans: Vec<Span>, max_bytes: usize, split: bool) {
         while !spans.is_empty() {
-            let dropped = if split { 0 } else { self.machine.take_dropped() };
-            let (body, taken, rest) = self.encode_fit(spans, max_bytes, dropped);
+            let lost = self.machine.take_lost();
+            let (body, taken, rest) = self.encode_fit(spans, max_bytes, lost);
             spans = rest;
             let id = self.machine.new_id();
             let n = taken.len();
@@ -298,7 +307,7 @@ impl Delivery {
                 self.span_bytes = (self.span_bytes * 3 + bytes / n) / 4;
             }
             self.held.push(Held { id, spans: taken, body });
-            self.machine.encoded(io.now, id, n, bytes, dropped, split);
+            self.machine.encoded(io.now, id, n, bytes, lost, split);
         }
     }
 
@@ -398,6 +407,17 @@ impl Delivery {
                 Cmd::Done(token) => {
                     let w = io.cmd(cmd::DONE, 1);
                     w.uint(token);
+                }
+            }
+        }
+        if self.machine.is_leaving() && self.pending.is_none() {
+            // Counts no body will carry from this page: the next page
+            // reports them.
+            let lost = self.machine.take_lost();
+            for (n, what) in [(lost.dropped, spill::DROPPED), (lost.unconfirmed, spill::UNCONFIRMED)] {
+                if n > 0 {
+                    spill::append(&mut self.stored, &self.url, n as usize, what);
+                    self.stored_dirty = true;
                 }
             }
         }

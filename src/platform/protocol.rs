@@ -14,7 +14,8 @@ pub mod rec {
     pub const FLUSH: u32 = 3;
     /// A timer the module asked for fired: its id.
     pub const TIMER: u32 = 4;
-    /// `visibilitychange` to hidden, or `pagehide`.
+    /// `visibilitychange` to hidden (0), or `pagehide` bound for the
+    /// back-forward cache (1) or unloading (2).
     pub const HIDE: u32 = 5;
     /// `visibilitychange` to visible, or `pageshow`.
     pub const SHOW: u32 = 6;
