@@ -31,7 +31,7 @@ export interface WaggleOptions {
   /** Query keys whose values are replaced by `REDACTED` in recorded URLs, beyond the built-in signed-URL keys. @default [] */
   redactQueryParams?: string[];
   /** Attributes added to every span. @default {} */
-  attributes?: Record<string, string | number | boolean>;
+  attributes?: Record<string, AttributeValue>;
   /** Switch instrumentations off. @default all true */
   instrumentations?: {
     /** `documentLoad`, `documentFetch`, `resourceFetch`. @default true */
@@ -79,15 +79,36 @@ export interface WaggleOptions {
   wasmUrl?: string;
 }
 
-/** Thrown (as a rejection of {@link init}) for a missing or wrong option. */
-export interface WaggleConfigError extends TypeError {
+/**
+ * The rejection of {@link init} for a missing or wrong option; the page is
+ * as it was.
+ * @example
+ * init({ serviceName: '' }).catch((e) => e instanceof WaggleConfigError && console.log(e.option)); // 'serviceName'
+ */
+export class WaggleConfigError extends TypeError {
   name: 'WaggleConfigError';
   /** The option's path, such as `batch.maxQueueSize`. */
-  option: string;
+  readonly option: string;
 }
 
 /**
- * Starts the agent.
+ * The rejection of {@link init} when the agent's WebAssembly module cannot
+ * be fetched or compiled (blocked, a wrong `wasmUrl`, a CSP without
+ * `'wasm-unsafe-eval'`); the page is as it was.
+ */
+export class WaggleLoadError extends Error {
+  name: 'WaggleLoadError';
+  /** What failed underneath, such as the fetch's TypeError. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Starts the agent: requests, clicks and errors are recorded from this
+ * call on, and sent with their true times once the module runs. Resolves
+ * then; rejects with a {@link WaggleConfigError} or a
+ * {@link WaggleLoadError}. Outside a browser (server-side rendering) it
+ * logs one line and resolves, doing nothing. A second call while the
+ * agent runs is ignored with a warning.
  * @example
  * import { init } from 'waggle-rum';
  * await init({ serviceName: 'shop-web', endpoint: 'https://otel.example.com' });
@@ -95,16 +116,21 @@ export interface WaggleConfigError extends TypeError {
 export function init(options: WaggleOptions): Promise<void>;
 
 /**
- * Sends every queued span now; resolves when the Collector has answered.
- * Never rejects: a failed export is retried or counted, not thrown.
+ * Sends every queued span now; resolves when each has been tried (answered,
+ * or waiting out a retry, or the page offline). Never rejects: a failed
+ * export is retried or counted, not thrown.
  */
 export function flush(): Promise<void>;
 
 /** Flushes, then removes every listener and hook the agent installed. Never rejects. */
 export function shutdown(): Promise<void>;
 
-/** An attribute value OTLP can carry. */
-export type AttributeValue = string | number | boolean | string[];
+/**
+ * An attribute value OTLP can carry: a string, number or boolean, or an
+ * array of one of those. Anything else (a nested object, a mixed array) is
+ * dropped with one console warning naming the key.
+ */
+export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
 
 /** A span started by the app. */
 export interface Span {
@@ -136,7 +162,7 @@ export function startSpan(name: string, attributes?: Record<string, AttributeVal
  * Starts loading the WebAssembly module early, from a URL, a Response or a
  * promise of one (for example `fetch(url, { integrity })`); init() uses it.
  */
-export function loadAgent(source?: string | URL | Response | Promise<Response>): Promise<unknown>;
+export function loadAgent(source?: string | URL | Response | ArrayBuffer | Promise<Response>): Promise<unknown>;
 
 /**
  * Runs fn(span) inside a new span that ends when fn returns or, if fn
@@ -153,7 +179,8 @@ export function withSpan<T>(name: string, fn: (span: Span) => T, attributes?: Re
  * Sets `user.*` attributes on every later span: `id` → `user.id`, `name`,
  * `email`, `fullName` → `user.full_name`, `roles`, `hash`, other keys as
  * `user.<key>`. `setUser(null)` clears them. Calls before init() resolves
- * are applied when it does.
+ * are applied when it does. Anything but an object or null (such as
+ * `setUser('42')`) is ignored with one console warning.
  * @example
  * setUser({ id: '42', roles: ['admin'] });
  */

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need, skipping what is there:
-# the wasm target, the wasm-bindgen CLI pinned to Cargo.lock, Debian's
-# Chromium and ChromeDriver, the npm dev packages (Playwright's driver,
-# binaryen's wasm-opt), the Python virtualenvs (the demo backend; the OTLP
+# the pinned nightly the module is built with, Debian's Chromium, the npm
+# dev packages (Playwright's driver, binaryen's wasm-opt, esbuild), the Python virtualenvs (the demo backend; the OTLP
 # stand-in for Honeycomb that the relay tests use) and the collector.
 # Prints how long each step took; says plainly what it cannot do.
 set -euo pipefail
@@ -18,33 +17,27 @@ command -v cargo >/dev/null || fail "Rust is not installed: install it with rust
 command -v node >/dev/null || fail "Node.js (18 or newer) is not installed."
 command -v go >/dev/null || [[ -n "${WAGGLE_OTELCOL:-}" ]] || fail "Go is not installed: it builds the collector (or set WAGGLE_OTELCOL to a collector binary)."
 
-step "wasm32 target"
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown || fail "rustup could not add the wasm32-unknown-unknown target."
+source scripts/toolchain.sh
+step "Rust nightly $WAGGLE_NIGHTLY for the shipped module (with rust-src and the wasm32 target)"
+command -v rustup >/dev/null || fail "rustup is not installed: the module is built with a pinned nightly that rustup installs (https://rustup.rs)."
+if ! rustup run "$WAGGLE_NIGHTLY" rustc --print sysroot >/dev/null 2>&1 \
+  || [[ ! -d "$(rustup run "$WAGGLE_NIGHTLY" rustc --print sysroot)/lib/rustlib/src/rust/library" ]] \
+  || ! rustup target list --toolchain "$WAGGLE_NIGHTLY" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "   installing (about 1 minute)"
+  rustup toolchain install "$WAGGLE_NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown \
+    || fail "rustup could not install $WAGGLE_NIGHTLY with rust-src and the wasm32-unknown-unknown target."
 else
   echo "   already installed"
 fi
 done_step
 
-step "wasm-bindgen CLI"
-want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)"
-have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
-if [[ "$have" != "$want" ]]; then
-  echo "   installing wasm-bindgen-cli $want (about 4 minutes on 2 cores)"
-  # Not --locked: a locked dependency of the CLI has been yanked before.
-  cargo install -q wasm-bindgen-cli --version "$want" || fail "cargo install wasm-bindgen-cli $want failed."
-else
-  echo "   $have, as Cargo.lock pins"
-fi
-done_step
-
-step "Chromium and ChromeDriver (Debian packages)"
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+step "Chromium (Debian package)"
+if [[ ! -x /usr/bin/chromium ]]; then
   if [[ "$(id -u)" == 0 ]]; then apt=(apt-get); elif command -v sudo >/dev/null; then apt=(sudo apt-get); else
-    fail "Chromium is missing and this user cannot install packages: run 'apt-get install chromium chromium-driver' as root."
+    fail "Chromium is missing and this user cannot install packages: run 'apt-get install chromium' as root."
   fi
-  "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq chromium chromium-driver >/dev/null \
-    || fail "apt-get could not install chromium and chromium-driver."
+  "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq chromium >/dev/null \
+    || fail "apt-get could not install chromium."
 else
   echo "   $(/usr/bin/chromium --version 2>/dev/null | head -1)"
 fi
