@@ -69,7 +69,10 @@ function call(rec) {
   if (!recs.length) return undefined;
   H.a = undefined;
   try {
-    for (const r of recs) if (r[0] === P.REQUEST && r[7] === undefined) r[7] = H.rxOf(r[4]);
+    for (const r of recs) {
+      if (r[0] === P.REQUEST && r[7] === undefined) r[7] = H.rxOf(r[4]);
+      if (r[0] === P.LOADED) for (const i of [2, 6]) if (typeof r[i] === 'function') r[i] = r[i]();
+    }
     let n = 0;
     encode(recs, (bytes) => {
       const p = X.input(bytes.length);
@@ -337,7 +340,9 @@ const describe = (e) => {
 async function instantiate(source) {
   const imports = { w: { rand: (ptr, len) => g.crypto.getRandomValues(new Uint8Array(X.memory.buffer, ptr, len)) } };
   let res = await source;
-  if (typeof res === 'string' || res instanceof URL) res = await fetch(res);
+  // The page's own fetch, not the recorder's: the agent's files are not
+  // the page's requests.
+  if (typeof res === 'string' || res instanceof URL) res = await (H ? H.F : g.fetch).call(g, res);
   let bytes;
   if (res instanceof Response) {
     if (!res.ok) throw new Error(`${res.url || 'the module'} answered ${res.status}`);

@@ -562,11 +562,14 @@ export function record(w) {
       H.push([
         P.LOADED,
         [...entry(nav), ...NAVIGATION_FIELDS.map((k) => nav[k])],
-        perf.getEntriesByType('paint').map((p) => [p.name, p.startTime]),
+        () => perf.getEntriesByType('paint').map((p) => [p.name, p.startTime]),
         meta('traceparent'),
         meta('tracestate'),
         href(),
-        perf.getEntriesByType('resource').map((e) => [...entry(e), rx(e.name)]),
+        // Read when the module takes the record, so the resources still
+        // loading at `load` (the agent's own module, often) and a first
+        // paint after it are in.
+        () => perf.getEntriesByType('resource').filter((e) => e.startTime < nav.loadEventEnd).map((e) => [...entry(e), rx(e.name)]),
       ]),
     );
   };

@@ -370,7 +370,9 @@ test('methods are normalised, body sizes recorded, the page\'s own traceparent k
   await page.close();
 });
 
-test('sampleRate 0 still propagates, with flags 00, and exports nothing', async () => {
+// Level 2 of Trace Context: the agent's trace ids are random, so the
+// random flag (02) is set; the sampled flag (01) is not.
+test('sampleRate 0 still propagates, with flags 02 (random, not sampled), and exports nothing', async () => {
   const unsampled = await openNetworkPage({ service: 'net-unsampled', sample: '0' });
   await unsampled.page.evaluate(async () => {
     await fetch('/api/echo-headers?case=unsampled-fetch').then((r) => r.json());
@@ -381,7 +383,7 @@ test('sampleRate 0 still propagates, with flags 00, and exports nothing', async 
   const ids = [];
   for (const c of ['unsampled-fetch', 'unsampled-xhr']) {
     const tp = requestOf('A', c).headers.traceparent;
-    assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, c);
+    assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/, c);
     ids.push(tp.split('-')[1]);
   }
   await unsampled.page.close();
