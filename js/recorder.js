@@ -99,21 +99,18 @@ export function record(w) {
   };
 
   // Replaces obj[name] with a Proxy of itself (same name, length and
-  // toString()), whose trap is the one frame between the caller and the
-  // original. `shutdown()` puts the very original back unless someone
-  // wrapped it after us; then ours stays, calling straight through.
-  const hook = (obj, name, trap) => {
+  // toString()) whose `apply` trap is the hook: the one frame between the
+  // caller and the original. `stop()` deletes the trap, so a Proxy someone
+  // kept (or wrapped after us) calls straight through, and puts the very
+  // original back unless someone wrapped it after us.
+  const hook = (obj, name, apply) => {
     const orig = obj && obj[name];
     if (typeof orig !== 'function') return;
-    let on = true;
-    const proxy = new Proxy(orig, {
-      apply(target, self, args) {
-        return on && !H.off ? trap(target, self, args) : Reflect.apply(target, self, args);
-      },
-    });
+    const handler = { apply };
+    const proxy = new Proxy(orig, handler);
     obj[name] = proxy;
     undo.push(() => {
-      on = false;
+      delete handler.apply;
       if (obj[name] === proxy) obj[name] = orig;
     });
   };
@@ -227,12 +224,28 @@ export function record(w) {
   let nextId = 0;
   hook(w, 'fetch', (orig, self, args) => {
     const start = now();
+    const init = args[1];
+    let members;
+    if (init !== undefined && init !== null && (typeof init === 'object' || typeof init === 'function')) {
+      members = [];
+      // Read here, in the hook's one frame: a getter is page code. One that
+      // throws rejects the fetch with its error, as the browser's would,
+      // without running the getter twice.
+      try {
+        for (const k of INIT_MEMBERS) {
+          const v = init[k];
+          if (v !== undefined) members.push([k, v]);
+        }
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     let call;
     try {
-      call = prepareFetch(args, start);
+      call = prepareFetch(args, start, members);
     } catch {
-      // Page code (a getter, the caller's headers) threw: the browser's
-      // fetch will throw the same with the caller's own arguments.
+      // The caller's headers are not headers: the browser's fetch will
+      // reject the same with the caller's own arguments.
     }
     if (!call) return Reflect.apply(orig, self, args);
     let p;
@@ -258,19 +271,13 @@ export function record(w) {
     );
   });
 
-  const prepareFetch = (args, start) => {
+  const prepareFetch = (args, start, read) => {
     if (!args.length) return undefined;
     const [input, init] = args;
-    const hasInit = init !== undefined && init !== null;
-    if (hasInit && typeof init !== 'object' && typeof init !== 'function') return undefined;
-    const members = [];
-    if (hasInit) {
-      for (const k of INIT_MEMBERS) {
-        // A throwing getter throws again in the browser's own fetch.
-        const v = Reflect.get(init, k);
-        if (v !== undefined) members.push([k, v]);
-      }
-    }
+    const hasInit = !!read;
+    // An init that is not an object: the browser rejects it.
+    if (!read && init !== undefined && init !== null) return undefined;
+    const members = read || [];
     const member = (k) => (members.find((m) => m[0] === k) || [])[1];
     const isRequest = input instanceof Request;
     const url = isRequest ? input.url : abs(input);

@@ -444,6 +444,9 @@ impl Machine {
                 // not a storm.
                 self.attempt += 1;
                 self.retry_at = Some(now + self.delay(None));
+                // Once per page, at the first 413, whether it splits or
+                // drops.
+                self.warn(Cause::TooLarge, b.spans as u64);
                 if b.splittable && b.spans > 1 {
                     // The halves carry the counts this one did.
                     self.lost.add(b.lost);

@@ -450,6 +450,12 @@ impl Delivery {
                 t.push_str(": ");
                 t.push_str(&self.partial_message);
             }
+            Cause::TooLarge => {
+                t.push_str(&self.url);
+                t.push_str(" answered 413 (too large) to a batch of ");
+                t.push_str(&spans_word(n));
+                t.push_str(": sending smaller batches. A span too large on its own is dropped and counted in the waggle.dropped_spans resource attribute.");
+            }
             Cause::GzipRefused => {
                 t.push_str(&self.url);
                 t.push_str(" does not accept gzipped requests from this page (allow the Content-Encoding header in its CORS settings); sending uncompressed");
@@ -464,7 +470,6 @@ impl Delivery {
                         t.push_str("the Collector answered ");
                         t.push_str(&u64_str(u64::from(status)));
                     }
-                    Cause::TooLarge => t.push_str("the Collector answered 413: a single span is larger than its body limit"),
                     _ => t.push_str("more were waiting than the queue (batch.maxQueueSize) or, for a page being left, storage could hold"),
                 }
                 t.push_str(". Further losses are counted in the waggle.dropped_spans resource attribute.");
