@@ -122,8 +122,10 @@ function exec(c) {
     case P.C_STORE:
       try {
         const store = c[1] ? g.sessionStorage : g.localStorage;
-        if (c[3] === null) store.removeItem(c[2]);
-        else store.setItem(c[2], c[3]);
+        // Each page keeps its unsent bodies under a key of its own.
+        const key = c[2] === 'waggle.unsent' ? H.key : c[2];
+        if (c[3] === null) store.removeItem(key);
+        else store.setItem(key, c[3]);
       } catch {
         // Storage off, or full: the module counts what it could not keep.
       }
@@ -401,7 +403,6 @@ function env(w) {
     ua ? ua.mobile : undefined,
     nav.language,
     H.stored('waggle.session'),
-    H.stored('waggle.unsent') || '',
     compressed,
     nav.onLine,
     w.document.visibilityState === 'hidden',
@@ -451,6 +452,7 @@ export function init(options) {
           if (dead) return reject(new WaggleLoadError('waggle: the agent failed while starting'));
           if (!H.off) {
             started = true;
+            H.claim();
             resolve();
           }
         }),

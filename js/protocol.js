@@ -32,6 +32,7 @@ export const TIMER_SET = 26;
 export const TIMER_RUN = 27;
 export const MUTATION = 28;
 export const ERROR = 29;
+export const UNSENT = 30;
 export const FAULT = 99;
 
 // Commands.

@@ -24,6 +24,7 @@ const NAVIGATION_FIELDS = [
 // The RequestInit members browsers read: copied onto a new init when a
 // request gets trace headers, read once with the caller's object as
 // receiver, so no getter runs twice or with the wrong `this`.
+const UNSENT = 'waggle.unsent';
 const INIT_MEMBERS = [
   'adAuctionHeaders', 'attributionReporting', 'body', 'browsingTopics', 'cache', 'credentials', 'duplex',
   'headers', 'integrity', 'keepalive', 'method', 'mode', 'priority', 'privateToken', 'redirect', 'referrer',
@@ -192,6 +193,35 @@ export function record(w) {
     }
   };
   H.stored = stored;
+
+  // What a page could not send is kept under a key of its own, so tabs
+  // leaving at once never overwrite each other's; a living page takes the
+  // others' out and sends them. Under a lock where there is one, held a
+  // moment after, so another tab's take sees the keys gone.
+  H.key = `${UNSENT}.${Math.random().toString(36).slice(2)}`;
+  const claim = () => {
+    const take = () =>
+      safe(() => {
+        const ls = w.localStorage;
+        const keys = [];
+        for (let i = 0; i < ls.length; i++) keys.push(ls.key(i));
+        let v = '';
+        for (const k of keys) {
+          if (k === H.key || !k.startsWith(UNSENT)) continue;
+          const s = ls.getItem(k);
+          ls.removeItem(k);
+          if (s && s.startsWith('w1')) v += s.slice(2);
+        }
+        if (v) H.push([P.UNSENT, `w1${v}`]);
+      });
+    const locks = w.navigator.locks;
+    if (!locks) return take();
+    locks.request(UNSENT, () => {
+      take();
+      return new Promise((r) => H.T.call(w, r, 50));
+    }).catch(() => {});
+  };
+  H.claim = claim;
 
   // What a thrown value or rejection reason says, read here since its
   // getters are page code: [isError, name, constructorName, message,
@@ -505,19 +535,26 @@ export function record(w) {
   const hide = (leaving) => {
     // What the vitals observers hold but have not delivered goes first.
     for (const [po, type] of vitals) for (const e of po.takeRecords()) onEntry(type, e);
-    H.call([P.HIDE, leaving, stored('waggle.unsent') || '', perf.interactionCount || 0]);
+    H.call([P.HIDE, leaving, perf.interactionCount || 0]);
+  };
+  const show = () => {
+    H.call([P.SHOW]);
+    if (H.feed) claim();
   };
   listen(d, 'visibilitychange', (e) => {
     if (d.visibilityState === 'hidden') return safe(() => hide(0));
-    safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
+    safe(show);
     // Coming back to the page is the user's activity; leaving it is not.
     activity(e);
   });
   listen(w, 'pagehide', (e) => safe(() => hide(e.persisted ? 1 : 2)));
   listen(w, 'pageshow', (e) => {
-    if (e.persisted) safe(() => H.call([P.SHOW, stored('waggle.unsent') || '']));
+    if (e.persisted) safe(show);
   });
-  listen(d, 'freeze', () => safe(() => H.call([P.FREEZE, stored('waggle.unsent') || ''])));
+  listen(d, 'freeze', () => safe(() => H.call([P.FREEZE])));
+  // Another page kept what it could not send (often as it unloads while
+  // this one starts): this one sends it.
+  listen(w, 'storage', (e) => H.feed && e.newValue && e.key && e.key.startsWith(UNSENT) && claim(), false);
   listen(w, 'online', () => H.push([P.ONLINE, true]));
   listen(w, 'offline', () => H.push([P.ONLINE, false]));
 

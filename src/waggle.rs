@@ -101,7 +101,6 @@ impl Waggle {
             }
             rec::HIDE => {
                 let how = r.u32();
-                let stored = String::from(r.str());
                 let count = r.num();
                 if let Some(i) = self.inst.as_mut() {
                     i.vitals.hidden(rt, rt.io.now, count);
@@ -110,21 +109,26 @@ impl Waggle {
                     rt.end_tracked(Reason::Hidden);
                 }
                 if let Some(d) = rt.delivery.as_mut() {
-                    d.hide(&mut rt.io, how > 0, how == 1, &stored);
+                    d.hide(&mut rt.io, how > 0, how == 1);
                 }
                 return;
             }
             rec::SHOW => {
-                let stored = String::from(r.str());
                 if let Some(d) = rt.delivery.as_mut() {
-                    d.show(&mut rt.io, &stored);
+                    d.show(&mut rt.io);
                 }
                 return;
             }
             rec::FREEZE => {
-                let stored = String::from(r.str());
                 if let Some(d) = rt.delivery.as_mut() {
-                    d.freeze(&mut rt.io, &stored);
+                    d.freeze(&mut rt.io);
+                }
+                return;
+            }
+            rec::UNSENT => {
+                let kept = String::from(r.str());
+                if let Some(d) = rt.delivery.as_mut() {
+                    d.restore(&mut rt.io, &kept);
                 }
                 return;
             }
@@ -250,7 +254,6 @@ impl Waggle {
         let mobile = env.opt_bool();
         let language = String::from(env.str());
         let session = env.opt_str().map(String::from);
-        let unsent = String::from(env.str());
         let gzip = env.bool();
         let online = env.opt_bool().unwrap_or(true);
         let hidden = env.bool();
@@ -314,7 +317,7 @@ impl Waggle {
             app: app_spans::AppSpans::default(),
         });
         if let Some(d) = rt.delivery.as_mut() {
-            d.show(&mut rt.io, &unsent);
+            d.show(&mut rt.io);
         }
     }
 

@@ -172,7 +172,7 @@ impl Page {
             w.arr(3);
             w.uint(rec::INIT);
             w.tree(&options);
-            w.arr(18);
+            w.arr(17);
             w.num(1_764_633_600_000.0);
             w.str("https://shop.test/cart?x=1");
             w.str("https://shop.test");
@@ -183,7 +183,6 @@ impl Page {
             w.bool(false);
             w.str("en");
             w.null();
-            w.str(&unsent);
             // CompressionStream, online, hidden.
             w.bool(true);
             w.bool(true);
@@ -193,6 +192,13 @@ impl Page {
             w.bool(false);
             w.bool(false);
         });
+        if !unsent.is_empty() {
+            self.send(|w| {
+                w.arr(2);
+                w.uint(rec::UNSENT);
+                w.str(&unsent);
+            });
+        }
     }
 
     fn flush(&mut self) {
@@ -310,10 +316,9 @@ fn leaving_after_a_burst_sends_what_fits_and_keeps_the_rest_once() {
         w.uint(0);
     });
     p.send(|w| {
-        w.arr(4);
+        w.arr(3);
         w.uint(rec::HIDE);
         w.uint(2);
-        w.str("");
         w.uint(0);
     });
     let (n, drop_rest) = p.last_pull().expect("asks for the app's spans");
@@ -358,10 +363,9 @@ fn leaving_while_a_batch_is_being_compressed_sends_or_keeps_each_span_once() {
     };
     p.cmds.clear();
     p.send(|w| {
-        w.arr(4);
+        w.arr(3);
         w.uint(rec::HIDE);
         w.uint(2);
-        w.str("");
         w.uint(0);
     });
     let (m, _) = p.last_pull().expect("the rest is asked for");
@@ -391,10 +395,9 @@ fn keepalive_requests_an_unloading_page_cannot_confirm_are_reported_by_the_next_
         w.uint(0);
     });
     p.send(|w| {
-        w.arr(4);
+        w.arr(3);
         w.uint(rec::HIDE);
         w.uint(2);
-        w.str("");
         w.uint(0);
     });
     p.app_spans(0, 5, 0);

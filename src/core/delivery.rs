@@ -38,9 +38,10 @@
 //!   decide that an endpoint refuses gzip (its CORS settings not allowing
 //!   `Content-Encoding`): a gzipped request that gets no answer makes the
 //!   next ones plain; once a plain one is answered an empty gzipped probe
-//!   is sent; if the probe gets no answer while the plain requests before
-//!   and after it do, the endpoint refuses gzip (warned once), else gzip
-//!   comes back. An outage alone never turns gzip off.
+//!   is sent; if two probes in a row get no answer while the plain requests
+//!   before and after each do, the endpoint refuses gzip (warned once),
+//!   else gzip comes back. An outage alone never turns gzip off, nor does a
+//!   probe the browser cancels as the page goes.
 
 use alloc::vec::Vec;
 
@@ -177,10 +178,12 @@ enum Gzip {
     Works,
     /// A gzipped request got no answer: plain until a plain one is answered.
     Suspect,
-    /// The empty gzipped probe is under way.
-    Probing,
-    /// The probe got no answer: the next plain answer decides.
-    Doubt,
+    /// The empty gzipped probe is under way; so many probes before it got
+    /// no answer while the plain requests around them did.
+    Probing(u8),
+    /// The probe got no answer: the next plain answer decides (an outage
+    /// that began with the probe fails it too).
+    Doubt(u8),
     Refused,
 }
 
@@ -396,8 +399,10 @@ impl Machine {
         if id == PROBE {
             self.probe = false;
             self.gzip = match (self.gzip, status) {
-                (Gzip::Probing, Some(_)) => Gzip::Works,
-                (Gzip::Probing, None) => Gzip::Doubt,
+                (Gzip::Probing(_), Some(_)) => Gzip::Works,
+                // A page going away cancels its requests.
+                (Gzip::Probing(_), None) if self.hidden => Gzip::Suspect,
+                (Gzip::Probing(k), None) => Gzip::Doubt(k + 1),
                 (g, _) => g,
             };
             self.pump(now);
@@ -476,12 +481,15 @@ impl Machine {
         // plain, and the probe is answered apart.
         self.gzip = match (self.gzip, status) {
             (Gzip::Works, None) => Gzip::Suspect,
-            (Gzip::Suspect, Some(_)) => Gzip::Probing,
-            (Gzip::Doubt, Some(_)) => {
+            (Gzip::Suspect, Some(_)) => Gzip::Probing(0),
+            // Two probes failed, each between plain requests answered: not
+            // an outage's chance.
+            (Gzip::Doubt(k), Some(_)) if k >= 2 => {
                 self.warn(Cause::GzipRefused, 0);
                 Gzip::Refused
             }
-            (Gzip::Doubt, None) => Gzip::Suspect,
+            (Gzip::Doubt(k), Some(_)) => Gzip::Probing(k),
+            (Gzip::Doubt(_), None) => Gzip::Suspect,
             (g, _) => g,
         };
     }
@@ -631,7 +639,7 @@ impl Machine {
         if self.probe {
             return;
         }
-        if matches!(self.gzip, Gzip::Probing) {
+        if matches!(self.gzip, Gzip::Probing(_)) {
             self.probe = true;
             self.out.push(Cmd::Probe);
             return;
@@ -1059,6 +1067,15 @@ mod tests {
         s.spans(10);
         s.advance();
         assert!(!s.posts.last().unwrap().1);
+        // One failed probe between answered requests could be an outage's
+        // chance: a second probe goes.
+        s.answer(Some(200));
+        assert!(s.warned.is_empty());
+        assert_eq!(s.probes, 2);
+        s.m.answered(s.now, PROBE, None, None, 0);
+        s.run();
+        s.spans(10);
+        s.advance();
         s.answer(Some(200));
         assert_eq!(s.warned, vec![Cause::GzipRefused]);
         s.spans(10);

@@ -14,13 +14,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The storage key.
+/// The storage key the module names; the page writes it as
+/// `waggle.unsent.<a random id of the page>`, and takes every other page's.
 pub const KEY: &str = "waggle.unsent";
 
-/// Most characters kept, all pages of the origin together: some 4,000
-/// spans, and under half of the smallest per-origin storage quota (5 MiB),
-/// which the app needs more than the agent does.
-pub const MAX_CHARS: usize = 2_000_000;
+/// Most characters one page keeps (each page writes a key of its own, so
+/// tabs leaving at once never overwrite each other): some 2,000 spans, and
+/// a fifth of the smallest per-origin storage quota (5 MiB), which the app
+/// needs more than the agent does.
+pub const MAX_CHARS: usize = 1_000_000;
 
 const MAGIC: &str = "w1";
 

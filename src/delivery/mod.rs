@@ -188,42 +188,46 @@ impl Delivery {
     }
 
     /// The page was hidden (or left, `leaving`, for the back-forward cache
-    /// if `persisted`); `stored` is what storage holds now.
-    pub fn hide(&mut self, io: &mut Io, leaving: bool, persisted: bool, stored: &str) {
-        self.stored = String::from(stored);
+    /// if `persisted`).
+    pub fn hide(&mut self, io: &mut Io, leaving: bool, persisted: bool) {
         self.machine.hide(leaving, persisted);
         self.run(io);
     }
 
-    /// The page froze; `stored` is what storage holds now.
-    pub fn freeze(&mut self, io: &mut Io, stored: &str) {
-        self.stored = String::from(stored);
+    /// The page froze.
+    pub fn freeze(&mut self, io: &mut Io) {
         self.machine.freeze();
         self.run(io);
     }
 
-    /// The page is shown (also a new page starting); `stored` is what
-    /// storage holds now: the bodies kept for this endpoint go out.
-    pub fn show(&mut self, io: &mut Io, stored: &str) {
+    /// The page is shown (also a new page starting).
+    pub fn show(&mut self, io: &mut Io) {
         self.machine.show(io.now);
-        let (mine, rest) = spill::take(stored, &self.url);
-        if !mine.is_empty() {
-            self.stored = rest.unwrap_or_default();
+        self.run(io);
+    }
+
+    /// Bodies and counts other pages kept, as this page took them out of
+    /// storage: those for this endpoint go out, the rest is kept in this
+    /// page's own storage.
+    pub fn restore(&mut self, io: &mut Io, kept: &str) {
+        let (mine, rest) = spill::take(kept, &self.url);
+        if let Some(rest) = rest {
+            for k in spill::parse(&rest) {
+                spill::append(&mut self.stored, k.url, k.spans, k.body);
+            }
             self.stored_dirty = true;
-            for (body, spans) in mine {
-                let n = spans as u64;
-                match body.as_str() {
-                    spill::DROPPED => self.machine.carry(Losses { dropped: n, unconfirmed: 0 }),
-                    spill::UNCONFIRMED => self.machine.carry(Losses { dropped: 0, unconfirmed: n }),
-                    _ => {}
+        }
+        for (body, spans) in mine {
+            let n = spans as u64;
+            match body.as_str() {
+                spill::DROPPED => self.machine.carry(Losses { dropped: n, unconfirmed: 0 }),
+                spill::UNCONFIRMED => self.machine.carry(Losses { dropped: 0, unconfirmed: n }),
+                _ => {
+                    let id = self.machine.new_id();
+                    let bytes = body.len();
+                    self.held.push(Held { id, spans: Vec::new(), body: body.into_bytes() });
+                    self.machine.restored(io.now, id, spans, bytes);
                 }
-                if body == spill::DROPPED || body == spill::UNCONFIRMED {
-                    continue;
-                }
-                let id = self.machine.new_id();
-                let bytes = body.len();
-                self.held.push(Held { id, spans: Vec::new(), body: body.into_bytes() });
-                self.machine.restored(io.now, id, spans, bytes);
             }
         }
         self.run(io);

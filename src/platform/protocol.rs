@@ -65,6 +65,8 @@ pub mod rec {
     pub const MUTATION: u32 = 28;
     /// An error, a rejection, a `console.error` call, a failed resource.
     pub const ERROR: u32 = 29;
+    /// Bodies other pages kept in storage, taken out of it by this page.
+    pub const UNSENT: u32 = 30;
     /// Fail on purpose (the tests' internal-failure path).
     pub const FAULT: u32 = 99;
 }
