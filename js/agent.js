@@ -43,6 +43,7 @@ const S = {
   timers: {},
   done: {},
   token: 0,
+  kept: 0,
   dropped: 0,
   reject: null,
 };
@@ -122,8 +123,9 @@ function exec(c) {
     case P.C_STORE:
       try {
         const store = c[1] ? g.sessionStorage : g.localStorage;
-        // Each page keeps its unsent bodies under a key of its own.
-        const key = c[2] === 'waggle.unsent' ? H.key : c[2];
+        // Each write of unsent bodies is a key of its own (this page's
+        // id and a number), taken out whole by a later page.
+        const key = c[2] === 'waggle.unsent' ? `${H.key}.${++S.kept}` : c[2];
         if (c[3] === null) store.removeItem(key);
         else store.setItem(key, c[3]);
       } catch {

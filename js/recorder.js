@@ -194,10 +194,10 @@ export function record(w) {
   };
   H.stored = stored;
 
-  // What a page could not send is kept under a key of its own, so tabs
-  // leaving at once never overwrite each other's; a living page takes the
-  // others' out and sends them. Under a lock where there is one, held a
-  // moment after, so another tab's take sees the keys gone.
+  // What a page could not send is kept under keys of its own, one per
+  // write, so tabs leaving at once never overwrite each other's; a living
+  // page takes them all out and sends them. Under a lock where there is
+  // one, held a moment after, so another tab's take sees the keys gone.
   H.key = `${UNSENT}.${Math.random().toString(36).slice(2)}`;
   const claim = () => {
     const take = () =>
@@ -207,7 +207,7 @@ export function record(w) {
         for (let i = 0; i < ls.length; i++) keys.push(ls.key(i));
         let v = '';
         for (const k of keys) {
-          if (k === H.key || !k.startsWith(UNSENT)) continue;
+          if (!k.startsWith(UNSENT)) continue;
           const s = ls.getItem(k);
           ls.removeItem(k);
           if (s && s.startsWith('w1')) v += s.slice(2);
@@ -554,7 +554,7 @@ export function record(w) {
   listen(d, 'freeze', () => safe(() => H.call([P.FREEZE])));
   // Another page kept what it could not send (often as it unloads while
   // this one starts): this one sends it.
-  listen(w, 'storage', (e) => H.feed && e.newValue && e.key && e.key.startsWith(UNSENT) && claim(), false);
+  listen(w, 'storage', (e) => H.feed && d.visibilityState !== 'hidden' && e.newValue && e.key && e.key.startsWith(UNSENT) && claim(), false);
   listen(w, 'online', () => H.push([P.ONLINE, true]));
   listen(w, 'offline', () => H.push([P.ONLINE, false]));
 

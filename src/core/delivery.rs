@@ -169,6 +169,8 @@ struct Batch {
     lost: Losses,
     splittable: bool,
     state: State,
+    /// Counted as unconfirmed: in flight as the page unloaded.
+    unsure: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +233,8 @@ pub struct Machine {
     probe: bool,
     warned: u32,
     lost: Losses,
+    /// Spans counted as unconfirmed whose request was answered after all.
+    confirmed: u64,
     jitter: f64,
     out: Vec<Cmd>,
 }
@@ -262,6 +266,7 @@ impl Machine {
             probe: false,
             warned: 0,
             lost: Losses::default(),
+            confirmed: 0,
             jitter: 0.5,
             out: Vec::new(),
         }
@@ -298,6 +303,18 @@ impl Machine {
     /// Counts a page before this one left for the next body to carry.
     pub fn carry(&mut self, lost: Losses) {
         self.lost.add(lost);
+    }
+
+    /// Spans a page before this one counted as unconfirmed and then saw
+    /// answered.
+    pub fn carry_confirmed(&mut self, n: u64) {
+        self.lost.unconfirmed = self.lost.unconfirmed.saturating_sub(n);
+    }
+
+    /// Spans counted as unconfirmed since the last call that were answered
+    /// after all: an unloading page keeps the figure for the next page.
+    pub fn take_confirmed(&mut self) -> u64 {
+        core::mem::take(&mut self.confirmed)
     }
 
     /// Whether the page was left (`pagehide`, `freeze`): what no body
@@ -353,7 +370,7 @@ impl Machine {
         if !split {
             self.waiting = self.waiting.saturating_sub(spans);
         }
-        let b = Batch { id, spans, bytes, lost, splittable: true, state: State::Ready };
+        let b = Batch { id, spans, bytes, lost, splittable: true, state: State::Ready, unsure: false };
         if self.hidden {
             self.leave_send(b);
             return;
@@ -370,7 +387,7 @@ impl Machine {
 
     /// Batch `id` restored from storage, to be sent in turn.
     pub fn restored(&mut self, now: f64, id: u32, spans: usize, bytes: usize) {
-        self.batches.push(Batch { id, spans, bytes, lost: Losses::default(), splittable: false, state: State::Ready });
+        self.batches.push(Batch { id, spans, bytes, lost: Losses::default(), splittable: false, state: State::Ready, unsure: false });
         self.pump(now);
     }
 
@@ -414,6 +431,17 @@ impl Machine {
         if keepalive {
             self.keepalive_bytes = self.keepalive_bytes.saturating_sub(b.bytes);
         }
+        if b.unsure {
+            if status.is_none() {
+                // As counted: the browser fails an unloading page's
+                // requests though it sends `keepalive` ones on.
+                self.out.push(Cmd::Forget { id });
+                return;
+            }
+            // Answered after all: what follows is certain.
+            self.confirmed += b.spans as u64;
+            b.unsure = false;
+        }
         self.gzip_answer(status);
         match classify(status) {
             Outcome::Done => {
@@ -422,14 +450,6 @@ impl Machine {
                 if rejected > 0 {
                     self.warn(Cause::Partial(rejected), rejected);
                 }
-            }
-            Outcome::Retry if self.gone && keepalive && status.is_none() => {
-                // An unloading page sees its requests fail though the
-                // browser sends `keepalive` ones on: kept, they would
-                // likely arrive twice. Counted for the next page to report.
-                self.lost.add(b.lost);
-                self.lost.unconfirmed += b.spans as u64;
-                self.out.push(Cmd::Forget { id });
             }
             Outcome::Retry if self.leaving || (leave && self.hidden) => {
                 // The page lives on (this callback runs) but is going or
@@ -524,7 +544,23 @@ impl Machine {
         if self.waiting > 0 {
             self.out.push(Cmd::EncodeAll);
         }
+        self.mark_unsure();
         self.done_flushes();
+    }
+
+    /// An unloading page rarely lives to see its requests answered: those
+    /// in flight are counted as unconfirmed now, while the count can still
+    /// be kept, and uncounted if an answer comes.
+    fn mark_unsure(&mut self) {
+        if !self.gone {
+            return;
+        }
+        for b in self.batches.iter_mut() {
+            if matches!(b.state, State::InFlight { keepalive: true, .. }) && !b.unsure {
+                b.unsure = true;
+                self.lost.unconfirmed += b.spans as u64;
+            }
+        }
     }
 
     /// The page froze (it may be discarded without running again): what
@@ -591,6 +627,7 @@ impl Machine {
             b.state = State::InFlight { keepalive: true, leave: true };
             self.batches.push(b);
             self.out.push(Cmd::Post { id: b.id, gzip: false, keepalive: true });
+            self.mark_unsure();
         } else {
             self.out.push(Cmd::Store { id: b.id });
         }
@@ -946,20 +983,23 @@ mod tests {
     fn an_unloading_page_counts_keepalive_failures_as_unconfirmed_but_keeps_refused_bodies() {
         let mut s = Sim::new(true);
         s.bytes_per_span = 1000;
-        s.spans(100);
+        s.spans(30);
         s.m.hide(true, false);
         s.run();
         assert_eq!(s.posts.len(), 1);
         let first = s.posts[0].0;
         let sent = s.spans_of(first);
+        // Counted at once: the page rarely lives to see an answer.
+        let lost = s.m.take_lost();
+        assert_eq!((lost.dropped, lost.unconfirmed), (0, sent as u64));
         // The page unloads: the browser fails the promise though the
         // request goes on. Storing it would send it twice.
         s.m.answered(s.now, first, None, None, 0);
         s.run();
         assert!(!s.stored.contains(&first));
         assert_eq!(s.forgotten, vec![first]);
-        let lost = s.m.take_lost();
-        assert_eq!((lost.dropped, lost.unconfirmed), (0, sent as u64));
+        assert_eq!(s.m.take_lost(), Losses::default());
+        assert_eq!(s.m.take_confirmed(), 0);
         // An HTTP answer is certain: a 503 is kept for the next page.
         let mut s = Sim::new(true);
         s.spans(3);
@@ -969,6 +1009,7 @@ mod tests {
         s.m.answered(s.now, id, Some(503), None, 0);
         s.run();
         assert_eq!(s.stored, vec![id]);
+        assert_eq!(s.m.take_confirmed(), 3, "uncounted: it is kept");
     }
 
     #[test]

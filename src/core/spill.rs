@@ -8,7 +8,8 @@
 //! together. The format is plain text, cheap to read and extend:
 //! `w1` then, for each body, `\x1e` url `\x1f` count `\x1f` body. JSON bodies
 //! and URLs never hold those two control characters raw. A record whose
-//! body is [`DROPPED`] or [`UNCONFIRMED`] carries only a count. A value in
+//! body is [`DROPPED`], [`UNCONFIRMED`] or [`CONFIRMED`] carries only a
+//! count. A value in
 //! any other form (an older agent's) is ignored.
 
 use alloc::string::String;
@@ -31,8 +32,16 @@ const MAGIC: &str = "w1";
 pub const DROPPED: &str = "dropped";
 /// Likewise for `waggle.unconfirmed_spans`.
 pub const UNCONFIRMED: &str = "unconfirmed";
+/// Spans a page counted as unconfirmed and then saw answered: taken off
+/// the count.
+pub const CONFIRMED: &str = "confirmed";
 const REC: char = '\u{1e}';
 const UNIT: char = '\u{1f}';
+
+/// Whether a record's body is one of the counts.
+pub fn is_count(body: &str) -> bool {
+    [DROPPED, UNCONFIRMED, CONFIRMED].contains(&body)
+}
 
 /// One kept body.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,7 +83,7 @@ pub fn append(value: &mut String, url: &str, spans: usize, body: &str) -> bool {
         value.push_str(MAGIC);
     }
     // A count always fits: it is what tells of the bodies that did not.
-    if value.len() + url.len() + body.len() + 24 > MAX_CHARS && body != DROPPED && body != UNCONFIRMED {
+    if value.len() + url.len() + body.len() + 24 > MAX_CHARS && !is_count(body) {
         return false;
     }
     value.push(REC);

@@ -46,8 +46,11 @@ pub struct Delivery {
     pulled: Vec<Span>,
     pending: Option<Pending>,
     held: Vec<Held>,
+    /// What is to be kept in storage and not written yet: each write is a
+    /// key of its own, taken out whole by a later page.
     stored: String,
-    stored_dirty: bool,
+    /// Characters this page has written to storage, for the bound.
+    written: usize,
     partial_message: String,
     debug: bool,
     /// Bytes per span in the bodies encoded so far, for planning.
@@ -76,7 +79,7 @@ impl Delivery {
             pending: None,
             held: Vec::new(),
             stored: String::new(),
-            stored_dirty: false,
+            written: 0,
             partial_message: String::new(),
             debug,
             span_bytes: 400,
@@ -212,16 +215,20 @@ impl Delivery {
     pub fn restore(&mut self, io: &mut Io, kept: &str) {
         let (mine, rest) = spill::take(kept, &self.url);
         if let Some(rest) = rest {
+            // For other endpoints: kept as they were.
             for k in spill::parse(&rest) {
                 spill::append(&mut self.stored, k.url, k.spans, k.body);
             }
-            self.stored_dirty = true;
         }
+        // Counts are summed first: a page may write that it saw answered
+        // what it counted as unconfirmed in an earlier write.
+        let (mut lost, mut confirmed) = (Losses::default(), 0);
         for (body, spans) in mine {
             let n = spans as u64;
             match body.as_str() {
-                spill::DROPPED => self.machine.carry(Losses { dropped: n, unconfirmed: 0 }),
-                spill::UNCONFIRMED => self.machine.carry(Losses { dropped: 0, unconfirmed: n }),
+                spill::DROPPED => lost.dropped += n,
+                spill::UNCONFIRMED => lost.unconfirmed += n,
+                spill::CONFIRMED => confirmed += n,
                 _ => {
                     let id = self.machine.new_id();
                     let bytes = body.len();
@@ -230,6 +237,8 @@ impl Delivery {
                 }
             }
         }
+        self.machine.carry(lost);
+        self.machine.carry_confirmed(confirmed);
         self.run(io);
     }
 
@@ -346,7 +355,7 @@ impl Delivery {
                         // keepalive budget and the room left in storage, at
                         // the size spans have had so far. The rest is
                         // dropped now, and counted in what is kept.
-                        let room = KEEPALIVE_QUOTA + spill::MAX_CHARS.saturating_sub(self.stored.len());
+                        let room = KEEPALIVE_QUOTA + spill::MAX_CHARS.saturating_sub(self.written + self.stored.len());
                         let fit = (room / self.span_bytes.max(150)).saturating_sub(self.queue.len() + self.pulled.len());
                         self.pending = Some(Pending::All);
                         let w = io.cmd(cmd::PULL, 2);
@@ -384,9 +393,7 @@ impl Delivery {
                         let h = self.held.swap_remove(i);
                         let body = core::str::from_utf8(&h.body).unwrap_or("");
                         let n = h.spans.len();
-                        if spill::append(&mut self.stored, &self.url, n, body) {
-                            self.stored_dirty = true;
-                        } else {
+                        if !self.keep(n, body) {
                             self.machine.lost(n.max(1) as u64, Cause::Overflow);
                         }
                         self.free(io, id);
@@ -418,26 +425,33 @@ impl Delivery {
             // Counts no body will carry from this page: the next page
             // reports them.
             let lost = self.machine.take_lost();
-            for (n, what) in [(lost.dropped, spill::DROPPED), (lost.unconfirmed, spill::UNCONFIRMED)] {
+            let confirmed = self.machine.take_confirmed();
+            for (n, what) in [(lost.dropped, spill::DROPPED), (lost.unconfirmed, spill::UNCONFIRMED), (confirmed, spill::CONFIRMED)] {
                 if n > 0 {
+                    // A count always fits: it tells of the bodies that did not.
                     spill::append(&mut self.stored, &self.url, n as usize, what);
-                    self.stored_dirty = true;
                 }
             }
         }
         // While the app's spans are asked for, storage is written once
         // they are in, in the run that takes them.
-        if self.stored_dirty && self.pending.is_none() {
-            self.stored_dirty = false;
+        if !self.stored.is_empty() && self.pending.is_none() {
             let w = io.cmd(cmd::STORE, 3);
             w.uint(0);
             w.str(spill::KEY);
-            if self.stored.is_empty() {
-                w.null();
-            } else {
-                w.str(&self.stored);
-            }
+            w.str(&self.stored);
+            self.written += self.stored.len();
+            self.stored.clear();
         }
+    }
+
+    /// Adds a body of `n` spans to what is to be stored, if this page's
+    /// bound allows.
+    fn keep(&mut self, n: usize, body: &str) -> bool {
+        if self.written + self.stored.len() + self.url.len() + body.len() + 24 > spill::MAX_CHARS {
+            return false;
+        }
+        spill::append(&mut self.stored, &self.url, n, body)
     }
 
     fn free(&mut self, io: &mut Io, id: u32) {
