@@ -2,7 +2,6 @@
 // carries out its commands (timers, requests, storage, the console); and
 // the public API. Nothing here decides anything: the module does.
 import * as P from './protocol.js';
-import { record } from './recorder.js';
 import { decode, encode, regexps } from './wire.js';
 
 /** A missing or wrong option (a TypeError; `option` names it). */
@@ -416,11 +415,12 @@ function env(w) {
 }
 
 /**
- * Starts the agent. Resolves once the module runs; rejects with a
+ * Starts the agent with `record` (the recorder: the npm module's own, or
+ * the snippet's). Resolves once the module runs; rejects with a
  * WaggleConfigError (its `option` names the bad option) or a
  * WaggleLoadError, and then the page is as it was.
  */
-export function init(options) {
+export function init(options, record) {
   if (!browser) {
     console.warn('waggle: init() runs in a browser only; nothing was started');
     return Promise.resolve();

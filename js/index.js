@@ -3,8 +3,13 @@
 // and loads the agent's WebAssembly module (waggle.wasm, next to this
 // file) meanwhile. If the module cannot load, init() rejects and the page
 // is as it was.
+import { record } from './recorder.js';
+import { init as start } from './agent.js';
+
+/** Starts the agent; see index.d.ts. */
+export const init = (options) => start(options, record);
+
 export {
-  init,
   flush,
   shutdown,
   startSpan,

@@ -27,7 +27,7 @@ let dead = false;
 const start = (options) =>
   dead
     ? Promise.resolve(false)
-    : api.init(options).then(
+    : api.init(options, stub.R).then(
         () => true,
         (err) => {
           console.error(err && err.message ? err.message : err);

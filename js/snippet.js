@@ -14,6 +14,8 @@ import { record } from './recorder.js';
   const a = (w.waggle = { q });
   let failed = false;
   const H = (a.H = record(w));
+  // For an init after shutdown: the loader has no recorder of its own.
+  a.R = record;
   const base = new URL(src, d.baseURI);
   // The page's own fetch, from before the recorder wrapped it.
   a.wasm = H.F.call(w, new URL('waggle.wasm', base), wasmIntegrity ? { integrity: wasmIntegrity } : {});

@@ -200,24 +200,69 @@ impl Default for Config {
     }
 }
 
-const TOP: &[&str] = &[
-    "serviceName",
-    "serviceVersion",
-    "environment",
-    "endpoint",
-    "sampleRate",
-    "propagateTraceHeaderCorsUrls",
-    "ignoreUrls",
-    "redactQueryParams",
-    "attributes",
-    "instrumentations",
-    "batch",
-    "interactionEvents",
-    "session",
-    "sampleBy",
-    "debug",
-    "wasmUrl",
+// The options, as a table the parser walks: each is a name, a kind, a
+// slot (where its value goes, or its nested table), and what it must be.
+const OBJECT: u8 = 0;
+const TEXT: u8 = 1;
+const FLAG: u8 = 2;
+const WHOLE: u8 = 3;
+const RATE: u8 = 4;
+const MINUTES: u8 = 5;
+const PATTERNS: u8 = 6;
+const LIST: u8 = 7;
+const ATTRIBUTES: u8 = 8;
+const SAMPLE_BY: u8 = 9;
+
+type Table = &'static [(&'static str, u8, u8, &'static str)];
+
+const TOP: Table = &[
+    ("serviceName", TEXT, 0, "a string"),
+    ("serviceVersion", TEXT, 1, "a string"),
+    ("environment", TEXT, 2, "a string"),
+    ("endpoint", TEXT, 3, "a string"),
+    ("sampleRate", RATE, 5, "a number from 0 to 1"),
+    ("propagateTraceHeaderCorsUrls", PATTERNS, 0, "a string, a RegExp or an array of them"),
+    ("ignoreUrls", PATTERNS, 1, "a string, a RegExp or an array of them"),
+    ("redactQueryParams", LIST, 0, "an array of strings"),
+    ("attributes", ATTRIBUTES, 0, "an object of attribute values"),
+    ("instrumentations", OBJECT, 1, "an object such as { xhr: false }"),
+    ("batch", OBJECT, 2, "an object such as { maxExportBatchSize: 512 }"),
+    ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']"),
+    ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }"),
+    ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'"),
+    ("debug", FLAG, 8, "a boolean"),
+    // Read by the JS side before the module exists; checked here so a
+    // wrong type is still reported by name.
+    ("wasmUrl", TEXT, 4, "a string"),
 ];
+
+const INSTRUMENTATIONS: Table = &[
+    ("documentLoad", FLAG, 0, "a boolean"),
+    ("fetch", FLAG, 1, "a boolean"),
+    ("xhr", FLAG, 2, "a boolean"),
+    ("interactions", FLAG, 3, "a boolean"),
+    ("routeChanges", FLAG, 4, "a boolean"),
+    ("webVitals", FLAG, 5, "a boolean"),
+    ("errors", FLAG, 6, "a boolean"),
+    ("consoleErrors", FLAG, 7, "a boolean"),
+];
+
+const BATCH: Table = &[
+    ("maxExportBatchSize", WHOLE, 0, "a number"),
+    ("scheduledDelayMillis", WHOLE, 1, "a number"),
+    ("maxQueueSize", WHOLE, 2, "a number"),
+];
+
+const SESSION: Table = &[
+    ("inactivityMinutes", MINUTES, 3, "a number of minutes"),
+    ("maxMinutes", MINUTES, 4, "a number of minutes"),
+    ("persist", FLAG, 9, "a boolean"),
+];
+
+const TABLES: [Table; 4] = [TOP, INSTRUMENTATIONS, BATCH, SESSION];
+
+/// The range of each whole-number slot.
+const WHOLE_RANGE: [(f64, f64); 3] = [(1.0, 10_000.0), (0.0, 60_000.0), (1.0, 1_000_000.0)];
 
 /// A message from pieces.
 fn msg(parts: &[&str]) -> String {
@@ -238,10 +283,6 @@ fn err(option: &str, message: String) -> ConfigError {
     ConfigError { option: String::from(option), message }
 }
 
-fn wrong_type(option: &str, expected: &str, got: &ConfigValue) -> ConfigError {
-    err(option, msg(&["must be ", expected, ", got ", got.type_name()]))
-}
-
 fn path(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         String::from(key)
@@ -250,80 +291,26 @@ fn path(prefix: &str, key: &str) -> String {
     }
 }
 
-fn check_keys(prefix: &str, entries: &[(String, ConfigValue)], known: &[&str]) -> Result<(), ConfigError> {
-    for (k, _) in entries {
-        if known.contains(&k.as_str()) {
-            continue;
+fn unknown(option: String, key: &str, table: Table) -> ConfigError {
+    if let Some(c) = table.iter().find(|c| c.0.eq_ignore_ascii_case(key)) {
+        return err(&option, msg(&["is not an option; did you mean `", c.0, "`?"]));
+    }
+    let mut m = String::from("is not an option; known options: ");
+    for (i, c) in table.iter().enumerate() {
+        if i > 0 {
+            m.push_str(", ");
         }
-        let message = match known.iter().find(|c| c.eq_ignore_ascii_case(k)) {
-            Some(c) => msg(&["is not an option; did you mean `", c, "`?"]),
-            None => {
-                let mut m = String::from("is not an option; known options: ");
-                for (i, c) in known.iter().enumerate() {
-                    if i > 0 {
-                        m.push_str(", ");
-                    }
-                    m.push_str(c);
-                }
-                m
-            }
-        };
-        return Err(err(&path(prefix, k), message));
+        m.push_str(c.0);
     }
-    Ok(())
+    err(&option, m)
 }
 
-fn get<'a>(entries: &'a [(String, ConfigValue)], key: &str) -> Option<&'a ConfigValue> {
-    entries.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| **v != ConfigValue::Undefined)
-}
-
-fn object<'a>(opt: &str, v: &'a ConfigValue, example: &str) -> Result<&'a [(String, ConfigValue)], ConfigError> {
+/// A non-empty string, or why not.
+fn text(v: &ConfigValue) -> Result<&str, &'static str> {
     match v {
-        ConfigValue::Object(e) => Ok(e),
-        other => Err(wrong_type(opt, example, other)),
-    }
-}
-
-fn non_empty(opt: &str, v: &ConfigValue) -> Result<String, ConfigError> {
-    match v {
-        ConfigValue::Str(s) if s.trim().is_empty() => Err(err(opt, String::from("must not be empty"))),
-        ConfigValue::Str(s) => Ok(s.clone()),
-        other => Err(wrong_type(opt, "a string", other)),
-    }
-}
-
-fn boolean(opt: &str, v: &ConfigValue) -> Result<bool, ConfigError> {
-    match v {
-        ConfigValue::Bool(b) => Ok(*b),
-        other => Err(wrong_type(opt, "a boolean", other)),
-    }
-}
-
-fn integer(opt: &str, v: &ConfigValue, min: f64, max: f64) -> Result<f64, ConfigError> {
-    match v {
-        ConfigValue::Number(n) if super::num::trunc(*n) == *n && *n >= min && *n <= max => Ok(*n),
-        ConfigValue::Number(n) => Err(err(opt, msg(&["must be a whole number from ", &num(min), " to ", &num(max), ", got ", &num(*n)]))),
-        other => Err(wrong_type(opt, "a number", other)),
-    }
-}
-
-fn strings(opt: &str, v: &ConfigValue, expected: &str) -> Result<Vec<String>, ConfigError> {
-    match v {
-        ConfigValue::Array(items) => items.iter().map(|i| non_empty(opt, i)).collect(),
-        other => Err(wrong_type(opt, expected, other)),
-    }
-}
-
-fn patterns(opt: &str, v: &ConfigValue) -> Result<Vec<UrlPattern>, ConfigError> {
-    let one = |v: &ConfigValue| match v {
-        ConfigValue::Str(s) if !s.is_empty() => Ok(UrlPattern::Prefix(s.clone())),
-        ConfigValue::Str(_) => Err(err(opt, String::from("must not contain an empty string (it would match every URL)"))),
-        ConfigValue::Regex(i) => Ok(UrlPattern::Regex(*i)),
-        other => Err(wrong_type(opt, "a string, a RegExp or an array of them", other)),
-    };
-    match v {
-        ConfigValue::Array(items) => items.iter().map(one).collect(),
-        single => Ok(vec![one(single)?]),
+        ConfigValue::Str(s) if s.trim().is_empty() => Err("must not be empty"),
+        ConfigValue::Str(s) => Ok(s),
+        _ => Err(""),
     }
 }
 
@@ -403,126 +390,166 @@ pub fn attributes(prefix: &str, entries: &[(String, ConfigValue)]) -> (Vec<(Stri
 impl Config {
     /// Validates the options object given to `init`.
     pub fn parse(input: &ConfigValue) -> Result<Config, ConfigError> {
-        let entries = object("options", input, "an object such as { serviceName: 'my-app' }")?;
-        check_keys("", entries, TOP)?;
         let mut c = Config::default();
-        c.service_name = match get(entries, "serviceName") {
-            None => return Err(err("serviceName", String::from("is required: init({ serviceName: 'my-app' })"))),
-            Some(v) => non_empty("serviceName", v)?,
+        let ConfigValue::Object(entries) = input else {
+            return Err(err("options", msg(&["must be an object such as { serviceName: 'my-app' }, got ", input.type_name()])));
         };
-        if let Some(v) = get(entries, "serviceVersion") {
-            c.service_version = Some(non_empty("serviceVersion", v)?);
+        if !entries.iter().any(|(k, v)| k == "serviceName" && *v != ConfigValue::Undefined) {
+            return Err(err("serviceName", String::from("is required: init({ serviceName: 'my-app' })")));
         }
-        if let Some(v) = get(entries, "environment") {
-            c.environment = Some(non_empty("environment", v)?);
+        c.walk("", entries, TOP)?;
+        if c.max_queue_size < c.max_export_batch_size {
+            return Err(err("batch.maxQueueSize", String::from("must be at least batch.maxExportBatchSize")));
         }
-        if let Some(v) = get(entries, "endpoint") {
-            let e = non_empty("endpoint", v)?;
-            let trimmed = e.trim_end_matches('/');
-            if trimmed.ends_with("/v1/traces") {
-                return Err(err("endpoint", String::from("is the Collector's base URL; leave out `/v1/traces`, it is added")));
-            }
-            if !(trimmed.starts_with("http://") || trimmed.starts_with("https://") || (trimmed.starts_with('/') && !trimmed.starts_with("//"))) {
-                return Err(err("endpoint", msg(&["must be an http(s) URL or a path on this origin, got \"", &e, "\""])));
-            }
-            c.endpoint = String::from(trimmed);
-        }
-        if let Some(v) = get(entries, "sampleRate") {
-            c.sample_rate = match v {
-                ConfigValue::Number(n) if (0.0..=1.0).contains(n) => *n,
-                ConfigValue::Number(n) => return Err(err("sampleRate", msg(&["must be from 0 to 1, got ", &num(*n)]))),
-                other => return Err(wrong_type("sampleRate", "a number from 0 to 1", other)),
+        Ok(c)
+    }
+
+    fn walk(&mut self, prefix: &str, entries: &[(String, ConfigValue)], table: Table) -> Result<(), ConfigError> {
+        for (k, v) in entries {
+            let option = path(prefix, k);
+            let Some(&(_, kind, slot, expected)) = table.iter().find(|o| o.0 == k) else {
+                return Err(unknown(option, k, table));
             };
-        }
-        if let Some(v) = get(entries, "propagateTraceHeaderCorsUrls") {
-            c.propagate_urls = patterns("propagateTraceHeaderCorsUrls", v)?;
-        }
-        if let Some(v) = get(entries, "ignoreUrls") {
-            c.ignore_urls = patterns("ignoreUrls", v)?;
-        }
-        if let Some(v) = get(entries, "redactQueryParams") {
-            c.redact_query_params = strings("redactQueryParams", v, "an array of strings")?;
-        }
-        if let Some(v) = get(entries, "attributes") {
-            let attrs = object("attributes", v, "an object of attribute values")?;
-            let (good, mut bad) = attributes("attributes", attrs);
-            if !bad.is_empty() {
-                return Err(bad.swap_remove(0));
+            if *v == ConfigValue::Undefined {
+                continue;
             }
-            for (k, v) in good {
-                match v {
-                    Some(v) => c.attributes.push((k, v)),
-                    None => return Err(err(&path("attributes", &k), msg(&["must be ", ATTRIBUTE_TYPES, ", got null"]))),
+            let wrong = || err(&option, msg(&["must be ", expected, ", got ", v.type_name()]));
+            let n = match v {
+                ConfigValue::Number(n) => *n,
+                _ => f64::NAN,
+            };
+            match kind {
+                OBJECT => match v {
+                    ConfigValue::Object(e) => self.walk(&option, e, TABLES[slot as usize])?,
+                    _ => return Err(wrong()),
+                },
+                TEXT => {
+                    let t = text(v).map_err(|m| if m.is_empty() { wrong() } else { err(&option, String::from(m)) })?;
+                    self.set_text(slot, t).map_err(|m| err(&option, m))?;
                 }
-            }
-        }
-        if let Some(v) = get(entries, "instrumentations") {
-            let e = object("instrumentations", v, "an object such as { xhr: false }")?;
-            check_keys("instrumentations", e, &INSTRUMENTATION_NAMES)?;
-            for (bit, key) in INSTRUMENTATION_NAMES.iter().enumerate() {
-                if let Some(v) = get(e, key) {
-                    if boolean(&path("instrumentations", key), v)? {
-                        c.instrumentations |= 1 << bit;
+                FLAG => {
+                    let ConfigValue::Bool(b) = v else { return Err(wrong()) };
+                    match slot {
+                        8 => self.debug = *b,
+                        9 => self.session_persist = *b,
+                        bit if *b => self.instrumentations |= 1 << bit,
+                        bit => self.instrumentations &= !(1 << bit),
+                    }
+                }
+                WHOLE => {
+                    let (lo, hi) = WHOLE_RANGE[slot as usize];
+                    if n.is_nan() {
+                        return Err(wrong());
+                    }
+                    if super::num::trunc(n) != n || n < lo || n > hi {
+                        return Err(err(&option, msg(&["must be a whole number from ", &num(lo), " to ", &num(hi), ", got ", &num(n)])));
+                    }
+                    match slot {
+                        0 => self.max_export_batch_size = n as usize,
+                        1 => self.scheduled_delay_ms = n as u32,
+                        _ => self.max_queue_size = n as usize,
+                    }
+                }
+                RATE | MINUTES => {
+                    if n.is_nan() {
+                        return Err(wrong());
+                    }
+                    if kind == RATE && (0.0..=1.0).contains(&n) {
+                        self.sample_rate = n;
+                    } else if kind == MINUTES && n > 0.0 && n <= 10_080.0 {
+                        if slot == 3 {
+                            self.session_inactivity_minutes = n;
+                        } else {
+                            self.session_max_minutes = n;
+                        }
                     } else {
-                        c.instrumentations &= !(1 << bit);
+                        let bound = if kind == RATE { "must be from 0 to 1, got " } else { "must be more than 0 and at most 10080 (a week), got " };
+                        return Err(err(&option, msg(&[bound, &num(n)])));
+                    }
+                }
+                PATTERNS => {
+                    let one = |v: &ConfigValue| match v {
+                        ConfigValue::Str(s) if !s.is_empty() => Ok(UrlPattern::Prefix(s.clone())),
+                        ConfigValue::Str(_) => Err(err(&option, String::from("must not contain an empty string (it would match every URL)"))),
+                        ConfigValue::Regex(i) => Ok(UrlPattern::Regex(*i)),
+                        other => Err(err(&option, msg(&["must be ", expected, ", got ", other.type_name()]))),
+                    };
+                    let mut out = Vec::new();
+                    match v {
+                        ConfigValue::Array(items) => {
+                            for i in items {
+                                out.push(one(i)?);
+                            }
+                        }
+                        single => out.push(one(single)?),
+                    }
+                    if slot == 0 {
+                        self.propagate_urls = out;
+                    } else {
+                        self.ignore_urls = out;
+                    }
+                }
+                LIST => {
+                    let ConfigValue::Array(items) = v else { return Err(wrong()) };
+                    let mut out = Vec::new();
+                    for i in items {
+                        match text(i) {
+                            Ok(t) => out.push(String::from(t)),
+                            Err("") => return Err(err(&option, msg(&["must be ", expected, ", got an array holding ", i.type_name()]))),
+                            Err(m) => return Err(err(&option, String::from(m))),
+                        }
+                    }
+                    if slot == 0 {
+                        self.redact_query_params = out;
+                    } else {
+                        self.interaction_events = out;
+                    }
+                }
+                ATTRIBUTES => {
+                    let ConfigValue::Object(e) = v else { return Err(wrong()) };
+                    let (good, mut bad) = attributes(&option, e);
+                    if !bad.is_empty() {
+                        return Err(bad.swap_remove(0));
+                    }
+                    for (k, v) in good {
+                        match v {
+                            Some(v) => self.attributes.push((k, v)),
+                            None => return Err(err(&path(&option, &k), msg(&["must be ", ATTRIBUTE_TYPES, ", got null"]))),
+                        }
+                    }
+                }
+                _ => {
+                    self.sample_by = match v {
+                        ConfigValue::Str(s) if s == "trace" => SampleBy::Trace,
+                        ConfigValue::Str(s) if s == "session" => SampleBy::Session,
+                        ConfigValue::Str(s) => return Err(err(&option, msg(&["must be 'trace' or 'session', got \"", s, "\""]))),
+                        _ => return Err(wrong()),
                     }
                 }
             }
         }
-        if let Some(v) = get(entries, "batch") {
-            let b = object("batch", v, "an object such as { maxExportBatchSize: 512 }")?;
-            check_keys("batch", b, &["maxExportBatchSize", "scheduledDelayMillis", "maxQueueSize"])?;
-            if let Some(v) = get(b, "maxExportBatchSize") {
-                c.max_export_batch_size = integer("batch.maxExportBatchSize", v, 1.0, 10_000.0)? as usize;
+        Ok(())
+    }
+
+    fn set_text(&mut self, slot: u8, t: &str) -> Result<(), String> {
+        let t = String::from(t);
+        match slot {
+            0 => self.service_name = t,
+            1 => self.service_version = Some(t),
+            2 => self.environment = Some(t),
+            3 => {
+                let trimmed = t.trim_end_matches('/');
+                if trimmed.ends_with("/v1/traces") {
+                    return Err(String::from("is the Collector's base URL; leave out `/v1/traces`, it is added"));
+                }
+                if !(trimmed.starts_with("http://") || trimmed.starts_with("https://") || (trimmed.starts_with('/') && !trimmed.starts_with("//"))) {
+                    return Err(msg(&["must be an http(s) URL or a path on this origin, got \"", &t, "\""]));
+                }
+                self.endpoint = String::from(trimmed);
             }
-            if let Some(v) = get(b, "scheduledDelayMillis") {
-                c.scheduled_delay_ms = integer("batch.scheduledDelayMillis", v, 0.0, 60_000.0)? as u32;
-            }
-            if let Some(v) = get(b, "maxQueueSize") {
-                c.max_queue_size = integer("batch.maxQueueSize", v, 1.0, 1_000_000.0)? as usize;
-            }
-            if c.max_queue_size < c.max_export_batch_size {
-                return Err(err("batch.maxQueueSize", String::from("must be at least batch.maxExportBatchSize")));
-            }
+            _ => {}
         }
-        if let Some(v) = get(entries, "interactionEvents") {
-            c.interaction_events = strings("interactionEvents", v, "an array of event names such as ['click', 'submit']")?;
-        }
-        if let Some(v) = get(entries, "session") {
-            let s = object("session", v, "an object such as { inactivityMinutes: 15 }")?;
-            check_keys("session", s, &["inactivityMinutes", "maxMinutes", "persist"])?;
-            let minutes = |key: &str, v: &ConfigValue| match v {
-                ConfigValue::Number(n) if *n > 0.0 && *n <= 10_080.0 => Ok(*n),
-                ConfigValue::Number(n) => Err(err(&path("session", key), msg(&["must be more than 0 and at most 10080 (a week), got ", &num(*n)]))),
-                other => Err(wrong_type(&path("session", key), "a number of minutes", other)),
-            };
-            if let Some(v) = get(s, "inactivityMinutes") {
-                c.session_inactivity_minutes = minutes("inactivityMinutes", v)?;
-            }
-            if let Some(v) = get(s, "maxMinutes") {
-                c.session_max_minutes = minutes("maxMinutes", v)?;
-            }
-            if let Some(v) = get(s, "persist") {
-                c.session_persist = boolean("session.persist", v)?;
-            }
-        }
-        if let Some(v) = get(entries, "sampleBy") {
-            c.sample_by = match v {
-                ConfigValue::Str(s) if s == "trace" => SampleBy::Trace,
-                ConfigValue::Str(s) if s == "session" => SampleBy::Session,
-                ConfigValue::Str(s) => return Err(err("sampleBy", msg(&["must be 'trace' or 'session', got \"", s, "\""]))),
-                other => return Err(wrong_type("sampleBy", "'trace' or 'session'", other)),
-            };
-        }
-        if let Some(v) = get(entries, "debug") {
-            c.debug = boolean("debug", v)?;
-        }
-        // Read by the JS side before the module exists; checked here so a
-        // wrong type is still reported by name.
-        if let Some(v) = get(entries, "wasmUrl") {
-            non_empty("wasmUrl", v)?;
-        }
-        Ok(c)
+        Ok(())
     }
 
     /// `{endpoint}/v1/traces`, absolute: a path is on `origin`.
