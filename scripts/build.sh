@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: the module (a pinned nightly with
 # build-std, so panics abort without formatting and core::fmt stays out;
-# then binaryen's wasm-opt -Oz), the JavaScript (esbuild), the snippet to
+# then binaryen's wasm-opt), the JavaScript (esbuild), the snippet to
 # paste with its hashes, and the declarations.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +16,9 @@ RUSTFLAGS="-C link-arg=-zstack-size=65536 -Zunstable-options -Cpanic=immediate-a
 rm -rf pkg && mkdir -p pkg
 # Debian's binaryen breaks modules from current toolchains; this one is
 # pinned in package.json.
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+# -Os with whole-program type analysis between two rounds gzips smaller
+# than -Oz here (measured: about 0.5 KB).
+node_modules/.bin/wasm-opt -Os --gufa-optimizing -Os --strip-debug --strip-producers \
   --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue \
   target/ship/wasm32-unknown-unknown/release/waggle_rum.wasm -o pkg/waggle.wasm

@@ -12,8 +12,9 @@ bash scripts/setup.sh
 printf '\n== core and agent (native cargo test)\n'
 cargo test --quiet
 
-printf '\n== package\n'
+printf '\n== package, and its size against size-budget.json\n'
 bash scripts/build.sh
+node scripts/size.mjs
 
 printf '\n== end to end (Playwright, Chromium, the Collector)\n'
 node --test --test-concurrency=1 tests/e2e/
