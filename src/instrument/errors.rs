@@ -56,7 +56,9 @@ impl Errors {
             _ => Source::Resource,
         };
         let on = if source == Source::Console { rt.config.on(inst::CONSOLE_ERRORS) } else { rt.config.on(inst::ERRORS) };
-        let _t = r.num();
+        // When it happened: the record may reach the module much later
+        // (sent before the module was ready).
+        let t = r.num();
         let thrown = Thrown {
             is_error: r.bool(),
             name: opt(r.str()),
@@ -99,8 +101,7 @@ impl Errors {
             }
         };
         let key = dedup_key(&info, url.as_deref().unwrap_or(""));
-        let now = rt.io.now;
-        let (_, overflow) = self.bursts.add(&key, now, || make_span(rt, source, &info, frame, url, tag));
+        let (_, overflow) = self.bursts.add(&key, t, || make_span(rt, t, source, &info, frame, url, tag));
         if let Some(b) = overflow {
             finish(rt, alloc::vec![b]);
         }
@@ -135,8 +136,8 @@ fn frame_of(filename: &str, line: f64, column: f64, stack: Option<&str>) -> Opti
     Some(Frame { file: String::from(filename), line: n(line), column: n(column) })
 }
 
-fn make_span(rt: &mut Runtime, source: Source, info: &ExceptionInfo, frame: Option<Frame>, url: Option<String>, tag: Option<String>) -> Option<Span> {
-    let mut span = rt.child_span("exception", kind::INTERNAL);
+fn make_span(rt: &mut Runtime, t: f64, source: Source, info: &ExceptionInfo, frame: Option<Frame>, url: Option<String>, tag: Option<String>) -> Option<Span> {
+    let mut span = rt.child_span("exception", kind::INTERNAL, t);
     if !span.sampled() {
         return None;
     }

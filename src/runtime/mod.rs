@@ -217,11 +217,12 @@ impl Runtime {
         }
     }
 
-    /// A span started now, a child of the current one.
-    pub fn child_span(&mut self, name: &'static str, kind: u8) -> Span {
+    /// A span started at `at_ms` (the page's clock), a child of the current
+    /// one.
+    pub fn child_span(&mut self, name: &'static str, kind: u8, at_ms: f64) -> Span {
         let parent = self.current();
-        let now = self.io.now_ns();
-        self.begin(name.into(), kind, parent.as_ref(), now)
+        let start = self.ns(at_ms);
+        self.begin(name.into(), kind, parent.as_ref(), start)
     }
 
     /// Ends `span` (now, unless it has an end) and hands it to delivery if
