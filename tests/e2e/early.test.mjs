@@ -111,11 +111,14 @@ for (const way of ['npm', 'snippet']) {
     assert.ok(error, `the error's span: ${JSON.stringify(spans.map((s) => [s.name, s.attrs['exception.message']]))}`);
 
     // True times: as the page noted them, not when the module ran.
-    assert.ok(Math.abs(ns(get.startTimeUnixNano) - marks.fetch) < 30, `fetch started at ${marks.fetch}, span says ${ns(get.startTimeUnixNano)}`);
+    assert.ok(Math.abs(ns(get.startTimeUnixNano) - marks.fetch) < 50, `fetch started at ${marks.fetch}, span says ${ns(get.startTimeUnixNano)}`);
     assert.ok(ns(get.endTimeUnixNano) < readyAt - 500, 'the request ended long before the module ran, and its span says so');
     assert.equal(get.attrs['http.response.status_code'], 200);
     assert.ok(ns(click.startTimeUnixNano) <= clickedAt && ns(click.startTimeUnixNano) > clickedAt - 1000, `click at ${clickedAt}, span at ${ns(click.startTimeUnixNano)}`);
-    assert.ok(Math.abs(ns(error.startTimeUnixNano) - marks.error) < 100, `error thrown right after ${marks.error}, span at ${ns(error.startTimeUnixNano)}`);
+    // Thrown by a 0 ms timer set at marks.error: a loaded machine runs it
+    // late, but long before the module.
+    const errorAt = ns(error.startTimeUnixNano);
+    assert.ok(errorAt >= marks.error - 1 && errorAt < readyAt - 500, `error thrown after ${marks.error}, span at ${errorAt}, module ran at ${readyAt}`);
     // The page saw its own error, as it would without the agent.
     assert.deepEqual(pageErrors.map((e) => e.message), [`early ${way}`]);
     await page.close();
