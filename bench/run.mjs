@@ -158,11 +158,23 @@ async function startPageServer() {
     ['/dev/', DEV],
   ];
   let next = 0;
+  const acted = new Set();
+  const waiting = new Map();
   const server = http.createServer(async (req, res) => {
     let p = new URL(req.url, 'http://x').pathname;
-    // /slow/…: the same files, with the module held back.
-    const slow = p.startsWith('/slow/');
-    if (slow) p = p.slice(5);
+    // /slow/<page>/…: the same files, with the module held back until
+    // the page has done its early actions and WASM_DELAY_MS have passed.
+    const slowMatch = /^\/slow\/([\w-]+)(\/.*)$/.exec(p);
+    const slow = slowMatch?.[1];
+    if (slow) p = slowMatch[2];
+    if (p === '/bench/acted') {
+      const page = new URL(req.url, 'http://x').searchParams.get('page');
+      acted.add(page);
+      for (const f of waiting.get(page) ?? []) f();
+      waiting.delete(page);
+      res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
     if (pages.has(p)) {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(pages.get(p));
       return;
@@ -189,7 +201,10 @@ async function startPageServer() {
       const file = path.join(dir, p.slice(prefix.length));
       if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) break;
       const body = fs.readFileSync(file);
-      if (slow && file.endsWith('.wasm')) await sleep(WASM_DELAY_MS);
+      if (slow && file.endsWith('.wasm')) {
+        const done = acted.has(slow) ? null : new Promise((resolve) => waiting.set(slow, [...(waiting.get(slow) ?? []), resolve]));
+        await Promise.all([sleep(WASM_DELAY_MS), done && Promise.race([done, sleep(10_000)])]);
+      }
       res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': body.length, 'Cache-Control': 'no-store' }).end(body);
       return;
     }
@@ -309,7 +324,7 @@ async function startupCase(browser, server, sink, how, n) {
 async function earlyCase(browser, server, sink, how, n) {
   const id = `early-${how}-${n}`;
   const what = `early actions (${how})`;
-  const run = await open(browser, server.page({ how, base: '/slow', flags: { early: true }, options: { serviceName: SERVICE, endpoint: sink.endpoint(id) } }), { expect: [EARLY_ERROR] });
+  const run = await open(browser, server.page({ how, base: `/slow/${id}`, flags: { early: id }, options: { serviceName: SERVICE, endpoint: sink.endpoint(id) } }), { expect: [EARLY_ERROR] });
   await ready(run, what);
   // Sends what is held now rather than after the batch delay.
   await run.page.evaluate(() => window.__bench.api.flush());

@@ -13,7 +13,11 @@ import path from 'node:path';
 /** The error the early-actions page throws on purpose. */
 export const EARLY_ERROR = 'bench: an error before the module is ready';
 
-/** Runs first in every page. `flags.early`: do a request, a click and throw right after init. */
+/**
+ * Runs first in every page. `flags.early` (the page's id): do a request, a
+ * click and throw right after init, then tell the server (with the page's
+ * own fetch), which holds the module back until then.
+ */
 export function bootstrap(flags = {}) {
   return `(() => {
   const b = (window.__bench = { longtasks: [], t: {}, api: null, how: null, wasmMemory: null, flags: ${JSON.stringify(flags)} });
@@ -62,6 +66,7 @@ export function bootstrap(flags = {}) {
       e.clickAt = now();
       button.click();
       st(() => { e.errorAt = now(); throw new Error(${JSON.stringify(EARLY_ERROR)}); }, 0);
+      st(() => { b.fetch.call(window, '/bench/acted?page=' + encodeURIComponent(b.flags.early)); }, 0);
     };
     if (document.getElementById('go')) act();
     else document.addEventListener('DOMContentLoaded', act, { once: true });
@@ -126,7 +131,7 @@ export function inlineSnippetScript(pkgDir) {
  * - bundled: the app bundle (bench/app-entry.js bundled by esbuild);
  * - otel: OpenTelemetry's bundle (bench/otel-entry.js), imported;
  * - none: no agent.
- * `base` ('' or '/slow') is where the agent's files are served from.
+ * `base` ('' or '/slow/<page>') is where the agent's files are served from.
  */
 export function loader(how, options, { pkgDir, base = '' } = {}) {
   const opts = JSON.stringify(options);
