@@ -342,7 +342,8 @@ async function earlyCase(browser, server, sink, how, n) {
   const find = () => {
     const spans = sinkRun.spans;
     return {
-      fetch: spans.find((s) => String(attrsOf(s)['url.full'] ?? '').includes('/bench/ping?early=1')),
+      // The request's own span, not the page load's resourceFetch for it.
+      fetch: spans.find((s) => s.name !== 'resourceFetch' && String(attrsOf(s)['url.full'] ?? '').includes('/bench/ping?early=1')),
       click: spans.find((s) => s.name === 'click'),
       error: spans.find((s) => JSON.stringify(s).includes(EARLY_ERROR)),
     };
@@ -373,6 +374,8 @@ async function earlyCase(browser, server, sink, how, n) {
     wasmArrivedMs: t.wasm.responseEnd,
     readyMs: t.ready,
     names: sinkRun.names,
+    // Every request span the agent sent for this page: what it traced.
+    requests: sinkRun.spans.filter((s) => s.name !== 'resourceFetch' && attrsOf(s)['http.request.method']).map((s) => `${s.name} ${attrsOf(s)['url.full']}`),
   };
 }
 

@@ -289,6 +289,10 @@ function notes(res, p) {
       if (lost.length) out.push(`- ${WAY_NAMES[how]}: no span for the ${k} reached the sink (runs ${list(lost, (r) => runs.indexOf(r) + 1)}).`);
     }
   }
+  for (const how of WAYS) {
+    const own = (res.runs.early[how] ?? []).flatMap((r) => (r.requests ?? []).filter((q) => /\/waggle\.wasm$/.test(q)));
+    if (own.length) out.push(`- ${WAY_NAMES[how]}: the agent's own download of its module is sent as one of the page's requests (\`${own[0].replace(/https?:\/\/[^/]+/, '')}\`, in ${own.length} of ${res.runs.early[how].length} runs).`);
+  }
   const loads = (res.runs.load.waggle ?? []).filter((r) => r.agentMs >= TASK_BUDGET_MS);
   if (loads.length) {
     const atReady = loads.filter((r) => r.readyMs != null && Math.abs(r.agentTaskAtMs - r.readyMs) < 30);
@@ -300,7 +304,7 @@ function notes(res, p) {
     out.push(`- Hide after a burst: dispatching visibilitychange and pagehide took ${list(hides, (r) => r.hide.syncMs.toFixed(0))} ms, inside Waggle's handlers, with the burst's ${res.spansPerBurst} spans waiting; of them ${r0.hide.delivered} reached the sink, ${r0.hide.dropped} were counted lost (\`waggle.dropped_spans\`) and \`localStorage['waggle.unsent']\` held ${r0.hide.storedChars.toLocaleString('en-US')} characters afterwards (run 1).`);
   }
   if (!out.length) return;
-  p('What the runs show behind the misses that are the agent\'s behaviour rather than its size or speed:', '', ...out, '');
+  p('What the runs show of the agent\'s behaviour, behind the misses that are not size or speed:', '', ...out, '');
 }
 
 function resultsProfile(res, p) {
