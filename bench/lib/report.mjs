@@ -299,12 +299,12 @@ function notes(res, p) {
   const loads = (res.runs.load.waggle ?? []).filter((r) => r.agentMs >= TASK_BUDGET_MS);
   if (loads.length) {
     const atReady = loads.filter((r) => r.readyMs != null && Math.abs(r.agentTaskAtMs - r.readyMs) < 30);
-    out.push(`- Page load with 1,000 resources: Waggle's work in one task was ${list(loads, (r) => r.agentMs.toFixed(0))} ms (tasks of ${list(loads, (r) => r.agentTaskMs.toFixed(0))} ms)${atReady.length === loads.length ? `, each time in the task where init resolved (${list(loads, (r) => r.readyMs.toFixed(0))} ms, after \`load\` at ${list(loads, (r) => r.loadEventMs.toFixed(0))} ms: the module's files queue behind the 1,000 images): the module's first run takes in at once everything recorded while it loaded` : ''}.`);
+    out.push(`- Page load with 1,000 resources: Waggle's work in one task was ${list(loads, (r) => r.agentMs.toFixed(0))} ms (tasks of ${list(loads, (r) => r.agentTaskMs.toFixed(0))} ms)${atReady.length === loads.length ? `, ${loads.length > 1 ? 'each time ' : ''}in the task where init resolved (${list(loads, (r) => r.readyMs.toFixed(0))} ms, after \`load\` at ${list(loads, (r) => r.loadEventMs.toFixed(0))} ms: the module's files queue behind the 1,000 images): the module's first run takes in at once everything recorded while it loaded` : ''}.`);
   }
   const hides = (res.runs.burst.waggle ?? []).filter((r) => r.hide.syncMs >= TASK_BUDGET_MS);
   if (hides.length) {
     const r0 = hides[0];
-    out.push(`- Hide after a burst: dispatching visibilitychange and pagehide took ${list(hides, (r) => r.hide.syncMs.toFixed(0))} ms, inside Waggle's handlers, with the burst's ${res.spansPerBurst} spans waiting; of them ${r0.hide.delivered} reached the sink, ${r0.hide.dropped} were counted lost (\`waggle.dropped_spans\`) and \`localStorage['waggle.unsent']\` held ${r0.hide.storedChars.toLocaleString('en-US')} characters afterwards (run 1).`);
+    out.push(`- Hide after a burst: dispatching visibilitychange and pagehide took ${list(hides, (r) => r.hide.syncMs.toFixed(0))} ms, inside Waggle's handlers, with the burst's ${num(res.spansPerBurst)} spans waiting; of them ${num(r0.hide.delivered)} reached the sink, ${num(r0.hide.dropped)} were counted lost (\`waggle.dropped_spans\`) and \`localStorage['waggle.unsent']\` held ${r0.hide.storedChars.toLocaleString('en-US')} characters afterwards (run 1).`);
   }
   if (!out.length) return;
   p('What the runs show of the agent\'s behaviour, behind the misses that are not size or speed:', '', ...out, '');
