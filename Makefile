@@ -32,6 +32,7 @@ fuzz:
 	bash scripts/fuzz.sh
 
 # Waggle and the OpenTelemetry JS web stack side by side in headless
-# Chromium; results in bench/RESULTS.md. make bench ARGS='--runs 3'
+# Chromium, issue 12's budgets judged; results in bench/RESULTS.md.
+# make bench ARGS='--runs 5'
 bench:
 	bash scripts/bench.sh $(ARGS)

@@ -1,7 +1,7 @@
 // The OpenTelemetry JS web stack as a team would ship it without zone.js:
 // the web tracer provider, the four web instrumentations and the OTLP/HTTP
 // exporter, behind the same small API the benchmark drives Waggle with
-// (init, startSpan(name, attributes) -> span with end(), flush).
+// (init, startSpan(name, attributes) -> span with end(), flush, shutdown).
 //
 // Every setting is the library's default except the service name and the
 // exporter's URL, so the figures are what a page gets out of the box.
@@ -18,6 +18,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 let provider = null;
 let tracer = null;
+let unregister = null;
 
 /**
  * Starts tracing. `endpoint` is the OTLP/HTTP base URL, as for Waggle:
@@ -29,7 +30,7 @@ export async function init({ serviceName, endpoint }) {
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
   });
   provider.register();
-  registerInstrumentations({
+  unregister = registerInstrumentations({
     instrumentations: [
       new DocumentLoadInstrumentation(),
       new FetchInstrumentation(),
@@ -48,4 +49,14 @@ export function startSpan(name, attributes) {
 /** Exports what the batch processor holds. */
 export function flush() {
   return provider ? provider.forceFlush() : Promise.resolve();
+}
+
+/**
+ * As Waggle's shutdown(): the instrumentations' hooks come out, and what
+ * the batch processor holds is exported before the provider stops.
+ */
+export function shutdown() {
+  if (unregister) unregister();
+  unregister = null;
+  return provider ? provider.shutdown() : Promise.resolve();
 }

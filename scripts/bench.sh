@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark against the OpenTelemetry JS web stack: installs the
-# benchmark's pinned npm packages, builds Waggle, runs both agents in
+# benchmark's pinned npm packages, builds Waggle (pkg/), runs both agents in
 # headless Chromium and writes bench/results.json and bench/RESULTS.md.
-# Extra arguments go to bench/run.mjs (--runs N, --spans N, --no-profile).
+# Extra arguments go to bench/run.mjs (--runs N, --spans N, --big N,
+# --no-profile; see bench/README.md). Exits 0 when budgets are missed, 1
+# when something could not be measured.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -3,19 +3,23 @@
 // Each run posts under its own path prefix (/r/<run>/v1/traces), so runs
 // never mix. For every request it keeps the body's size as it came over
 // the wire (compressed if the agent compressed it), its size decoded, what
-// gzip would make of the decoded body, and how many spans it carried.
+// gzip would make of the decoded body, how many spans it carried and the
+// losses the agent reported with them; per run, how many spans of each
+// name arrived, and for the runs `keep` picks, the spans themselves.
 import http from 'node:http';
 import zlib from 'node:zlib';
 
 /**
  * @param {object} opts
  * @param {string} opts.benchSpanName the name of the spans the workload makes
+ * @param {(run: string) => boolean} [opts.keep] runs whose spans are kept
+ *   whole (other than the workload's), for checks of what they carry
  */
-export async function startSink({ benchSpanName }) {
+export async function startSink({ benchSpanName, keep = () => false }) {
   /** @type {Map<string, object>} */
   const runs = new Map();
   const run = (id) => {
-    if (!runs.has(id)) runs.set(id, { requests: [], preflights: 0, errors: [], lastAt: 0 });
+    if (!runs.has(id)) runs.set(id, { requests: [], preflights: 0, errors: [], lastAt: 0, names: {}, spans: [] });
     return runs.get(id);
   };
 
@@ -64,17 +68,24 @@ export async function startSink({ benchSpanName }) {
         let spans = 0;
         let bench = 0;
         let dropped = 0;
+        let unconfirmed = 0;
         let sample = null;
+        const kept = keep(m[1]);
         for (const rs of json.resourceSpans ?? []) {
           for (const a of rs.resource?.attributes ?? []) {
-            if (a.key === 'waggle.dropped_spans') dropped += Number(a.value?.intValue ?? a.value?.doubleValue ?? 0);
+            const n = Number(a.value?.intValue ?? a.value?.doubleValue ?? 0);
+            if (a.key === 'waggle.dropped_spans') dropped += n;
+            if (a.key === 'waggle.unconfirmed_spans') unconfirmed += n;
           }
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
               spans++;
+              r.names[s.name] = (r.names[s.name] ?? 0) + 1;
               if (s.name === benchSpanName) {
                 bench++;
                 if (!sample) sample = { span: s, resource: rs.resource };
+              } else if (kept) {
+                r.spans.push({ ...s, at });
               }
             }
           }
@@ -89,6 +100,7 @@ export async function startSink({ benchSpanName }) {
           spans,
           bench,
           dropped,
+          unconfirmed,
         });
         if (sample && !r.sample) r.sample = sample;
         r.lastAt = at;
@@ -115,13 +127,14 @@ export async function startSink({ benchSpanName }) {
 
 /** Totals over a run's requests, optionally only those after `sinceMs`. */
 export function totals(r, sinceMs = -Infinity) {
-  const t = { requests: 0, spans: 0, bench: 0, dropped: 0, wireBytes: 0, bodyBytes: 0, gzipBytes: 0 };
+  const t = { requests: 0, spans: 0, bench: 0, dropped: 0, unconfirmed: 0, wireBytes: 0, bodyBytes: 0, gzipBytes: 0 };
   for (const q of r.requests) {
     if (q.at < sinceMs) continue;
     t.requests++;
     t.spans += q.spans;
     t.bench += q.bench;
     t.dropped += q.dropped;
+    t.unconfirmed += q.unconfirmed;
     t.wireBytes += q.wireBytes;
     t.bodyBytes += q.bodyBytes;
     t.gzipBytes += q.gzipBytes;

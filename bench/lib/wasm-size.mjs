@@ -1,13 +1,17 @@
 // Where a wasm module's bytes go: sections, functions by crate and by
-// module, and what the data section holds. Reads a module that still has
-// its name section (wasm-bindgen's output, or wasm-opt's with -g), so the
-// figures follow the optimised code the page gets while naming each
-// function after the Rust item it came from.
+// module, and what the data section holds. Functions are named from the
+// module's name section (demangled), so give it a module that still has
+// one: scripts/build.sh leaves the module as rustc linked it, before
+// wasm-opt, in target/ship/wasm32-unknown-unknown/release/waggle_rum.wasm;
+// the shipped pkg/waggle.wasm has no names (its sections are still
+// reported).
 //
 //   node bench/lib/wasm-size.mjs <module.wasm> [--top N] [--json out.json]
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+
+import { demangle } from './demangle.mjs';
 
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
 
@@ -160,7 +164,8 @@ const PRIMITIVE = /^(&|\*|\[|\(|u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|i128|is
 /** The crate a function is charged to. */
 export function crateOf(name) {
   const n = cleanName(name);
-  if (/^(__wbindgen|__wbg|__externref|__wbg_)/.test(n)) return 'wasm-bindgen (generated)';
+  // The module's own exports (#[no_mangle] in src/wasm.rs).
+  if (/^(input|output|run)$/.test(n)) return 'waggle_rum';
   if (/^(memcpy|memmove|memset|memcmp|bcmp|__multi3|__udivti3|__umodti3|__divti3|__ashlti3|__lshrti3)$/.test(n)) return 'compiler_builtins';
   if (/^__r(ust|dl|g)_/.test(n) || /^__rustc::/.test(n)) return 'alloc (allocator shims)';
   let path = n;
@@ -171,6 +176,8 @@ export function crateOf(name) {
     const asAt = inner.indexOf(' as ');
     const self = asAt >= 0 ? inner.slice(0, asAt) : inner;
     if (PRIMITIVE.test(self) && asAt >= 0) path = inner.slice(asAt + 4);
+    // A primitive's own methods (`<str>::trim_matches`) are core's.
+    else if (PRIMITIVE.test(self) || /^\[/.test(self)) return 'core';
     else path = self.replace(/^<+/, '');
   }
   const m = /^([A-Za-z_][A-Za-z0-9_]*)::/.exec(path);
@@ -225,6 +232,7 @@ function dataStrings(data) {
 export function report(file, { top = 40 } = {}) {
   const buf = fs.readFileSync(file);
   const mod = parseModule(buf);
+  for (const b of mod.bodies) b.name = demangle(b.name);
   const code = mod.bodies.reduce((s, b) => s + b.bytes, 0);
   const byCrate = group(mod.bodies, crateOf);
   const byModule = group(mod.bodies, waggleModuleOf);
