@@ -212,7 +212,12 @@ impl Waggle {
                     vitals::ttfb::loaded(&mut i.vitals, rt, nav.entry.phases[7]);
                 }
                 if rt.config.on(inst::DOCUMENT_LOAD) {
-                    document_load::loaded(rt, &nav, r);
+                    i.load = document_load::loaded(rt, &nav, r);
+                }
+            }
+            rec::RESOURCES => {
+                if let Some(ctx) = i.load.clone() {
+                    document_load::resources(rt, &ctx, r);
                 }
             }
             rec::URL => i.routes.observed(rt, r),
@@ -315,6 +320,7 @@ impl Waggle {
             errors: errors::Errors::default(),
             vitals,
             app: app_spans::AppSpans::default(),
+            load: None,
         });
         if let Some(d) = rt.delivery.as_mut() {
             d.show(&mut rt.io);

@@ -25,6 +25,11 @@ pub const KEY: &str = "waggle.unsent";
 /// needs more than the agent does.
 pub const MAX_CHARS: usize = 1_000_000;
 
+/// Most characters kept in one hide: encoding and writing more would hold
+/// the page's main thread past 50 ms as it goes (some 2,000 spans; more are
+/// dropped and counted).
+pub const HIDE_CHARS: usize = 600_000;
+
 const MAGIC: &str = "w1";
 
 /// The body of a record that carries only a count: spans a page lost,

@@ -82,7 +82,7 @@ impl Delivery {
             written: 0,
             partial_message: String::new(),
             debug,
-            span_bytes: 400,
+            span_bytes: 300,
         }
     }
 
@@ -327,7 +327,20 @@ impl Delivery {
     fn encode_all(&mut self, io: &mut Io) {
         let mut spans = core::mem::take(&mut self.queue);
         spans.append(&mut self.pulled);
+        let fit = self.leave_fit();
+        if spans.len() > fit {
+            self.machine.lost((spans.len() - fit) as u64, Cause::Overflow);
+            spans.truncate(fit);
+        }
         self.make(io, spans, KEEPALIVE_BODY, false);
+    }
+
+    /// How many spans a page being hidden or left can still send or keep:
+    /// the keepalive budget and the room storage has for one hide, at the
+    /// size spans have had so far.
+    fn leave_fit(&self) -> usize {
+        let room = spill::MAX_CHARS.saturating_sub(self.written + self.stored.len()).min(spill::HIDE_CHARS);
+        (KEEPALIVE_QUOTA + room) / self.span_bytes.max(150)
     }
 
     /// Carries out the machine's commands until it has none, or waits for
@@ -351,12 +364,10 @@ impl Delivery {
                 }
                 Cmd::EncodeAll => {
                     if self.app_waiting > 0 {
-                        // What a leaving page can still send or keep: the
-                        // keepalive budget and the room left in storage, at
-                        // the size spans have had so far. The rest is
-                        // dropped now, and counted in what is kept.
-                        let room = KEEPALIVE_QUOTA + spill::MAX_CHARS.saturating_sub(self.written + self.stored.len());
-                        let fit = (room / self.span_bytes.max(150)).saturating_sub(self.queue.len() + self.pulled.len());
+                        // Only what a leaving page can still send or keep is
+                        // asked for; the rest is dropped now, and counted in
+                        // what is kept.
+                        let fit = self.leave_fit().saturating_sub(self.queue.len() + self.pulled.len());
                         self.pending = Some(Pending::All);
                         let w = io.cmd(cmd::PULL, 2);
                         w.uint(fit as u32);

@@ -64,10 +64,11 @@ impl Nav {
 }
 
 /// Records the page load, once per page view; `r` is past the navigation
-/// entry.
-pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
+/// entry. Returns the `documentLoad` span's context, the parent of the
+/// resources that come in later records.
+pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
     if rt.sent & once::DOCUMENT_LOAD != 0 {
-        return;
+        return None;
     }
     rt.sent |= once::DOCUMENT_LOAD;
     let (nav_type, marks) = (&nav.kind, nav.marks);
@@ -102,7 +103,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
     let mut root = rt.start_span("documentLoad", kind::INTERNAL, parent.as_ref(), rt.ns(nav.start.max(0.0)));
     root.end(rt.ns(load_end));
     if !root.sampled() {
-        return;
+        return None;
     }
     rt.url_attrs(&mut root, href);
     if !nav_type.is_empty() {
@@ -127,7 +128,13 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
     nav.apply(rt, &mut doc, true);
     rt.finish(root);
     rt.finish(doc);
+    resources(rt, &ctx, r);
+    Some(ctx)
+}
 
+/// `resourceFetch` spans, children of `documentLoad` (`ctx`): a heavy page's
+/// resources come in several records, so no task of the page's is long.
+pub fn resources(rt: &mut Runtime, ctx: &Ctx, r: &mut Rec<'_, '_>) {
     let mut list = r.arr();
     while list.left() > 0 {
         let mut item = list.arr();
@@ -136,7 +143,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
         if e.name.is_empty() || rt.ignored(&e.name, rx) {
             continue;
         }
-        let mut span = rt.start_span("resourceFetch", kind::INTERNAL, Some(&ctx), rt.ns(e.start));
+        let mut span = rt.start_span("resourceFetch", kind::INTERNAL, Some(ctx), rt.ns(e.start));
         span.end(rt.ns(e.response_end));
         rt.url_attrs(&mut span, &e.name);
         if !e.initiator.is_empty() {
