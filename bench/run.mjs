@@ -479,7 +479,14 @@ async function burstCase(browser, server, sink, kind, n) {
   await delivery(sinkRun, since2, SPANS);
   const end2 = await pageNow(run);
   const hid = totals(sinkRun, since2);
-  const kept = await run.page.evaluate(() => { try { return (localStorage.getItem('waggle.unsent') || '').length; } catch { return 0; } });
+  // Each page writes its unsent bodies under keys of its own.
+  const kept = await run.page.evaluate(() => {
+    let n = 0;
+    try {
+      for (let i = 0; i < localStorage.length; i++) if (localStorage.key(i).startsWith('waggle.unsent')) n += localStorage.getItem(localStorage.key(i)).length;
+    } catch {}
+    return n;
+  });
   out.hide = { ...b2, endMs: end2, syncMs: b2.c1 - b2.c0, delivered: hid.bench, dropped: hid.dropped, unconfirmed: hid.unconfirmed, storedChars: kept };
 
   const longtasks = await run.page.evaluate(() => window.__bench.longtasks);
