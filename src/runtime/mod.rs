@@ -24,7 +24,7 @@ use crate::platform::Io;
 
 pub use tracker::Tracker;
 
-/// The trace-flags bit W3C Trace Context Level 2 (§3.3.1.6) gives a trace
+/// The trace-flags bit W3C Trace Context Level 2 (§3.2.2.5.2) gives a trace
 /// id made of random bytes; Waggle's trace ids are.
 pub const RANDOM: u8 = 2;
 
@@ -196,7 +196,7 @@ impl Runtime {
         match parent {
             Some(p) => {
                 let mut s = Span::new(name, kind, p.trace_id, span_id, Some(p.span_id), start_ns);
-                // Level 2 (§3.3.1.6): the random flag set on the incoming
+                // Level 2 (§3.2.2.5.2): the random flag set on the incoming
                 // header is set on every outgoing one of that trace.
                 s.flags = p.flags & 3;
                 s.trace_state = p.trace_state.clone();
