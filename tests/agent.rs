@@ -245,7 +245,7 @@ fn session_and_page_travel_with_every_span() {
     let (resource, span) = &spans[0];
     assert_eq!(span["name"], "session.start");
     let keys = resource_keys(resource);
-    for k in ["service.name", "session.id", "waggle.page.url", "waggle.page.route", "waggle.page.title"] {
+    for k in ["service.name", "session.id", "browser.document.url.full", "waggle.page.route", "waggle.page.title"] {
         assert!(keys.contains(&k.to_string()), "{k} in {keys:?}");
     }
 }

@@ -346,7 +346,7 @@ impl Runtime {
     pub fn update_context(&mut self) {
         let Some(d) = self.delivery.as_mut() else { return };
         let mut attrs = Attrs::default();
-        for (key, v) in [("session.id", &self.session.id), ("waggle.page.url", &self.page.url), ("waggle.page.route", &self.page.route), ("waggle.page.title", &self.page.title)] {
+        for (key, v) in [("session.id", &self.session.id), ("browser.document.url.full", &self.page.url), ("waggle.page.route", &self.page.route), ("waggle.page.title", &self.page.title)] {
             if !v.is_empty() {
                 attrs.put(key, v.as_str());
             }
