@@ -355,8 +355,9 @@ impl Runtime {
             attrs.put(k, v);
         }
         for (k, v) in &self.globals {
-            // A global attribute named like a user one: the user's wins.
-            if !self.user.iter().any(|(u, _)| u == k) {
+            // A global attribute named like a resource, session, page or
+            // user one: that one wins (OTLP's attribute keys are unique).
+            if !attrs.has(k) && !d.resource.has(k) {
                 attrs.put(k, v);
             }
         }
