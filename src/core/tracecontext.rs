@@ -176,25 +176,35 @@ pub fn parse_tracestate(value: &str) -> Option<String> {
         }
         kept.push(m);
     }
+    // §3.3.3.1: whole entries go, the large ones first, each time the
+    // right-most; `gone` has a bit per member dropped (there are at most 32).
+    let mut gone = 0u32;
     loop {
-        let len = kept.iter().map(|m| m.len() + 1).sum::<usize>();
-        if len <= TRACESTATE_MAX_LEN + 1 {
-            break;
+        let (mut len, mut last, mut large) = (0, None, None);
+        for (i, m) in kept.iter().enumerate() {
+            if gone & 1 << i == 0 {
+                len += m.len() + 1;
+                last = Some(i);
+                if m.len() > TRACESTATE_LARGE_ENTRY {
+                    large = Some(i);
+                }
+            }
         }
-        let i = kept.iter().rposition(|m| m.len() > TRACESTATE_LARGE_ENTRY).unwrap_or(kept.len() - 1);
-        kept.remove(i);
-    }
-    if kept.is_empty() {
-        return None;
+        match large.or(last) {
+            Some(i) if len > TRACESTATE_MAX_LEN + 1 => gone |= 1 << i,
+            _ => break,
+        }
     }
     let mut out = Vec::with_capacity(value.len());
-    for m in kept {
-        if !out.is_empty() {
-            out.push(b',');
+    for (i, m) in kept.iter().enumerate() {
+        if gone & 1 << i == 0 {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(m);
         }
-        out.extend_from_slice(m);
     }
-    Some(super::num::bytes_to_string(out))
+    (!out.is_empty()).then(|| super::num::bytes_to_string(out))
 }
 
 /// §3.3.2.2.1: `key = ( lcalpha / DIGIT ) 0*255 ( keychar )`, `keychar =
