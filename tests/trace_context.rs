@@ -393,6 +393,9 @@ fn tracestate_ows_handling() {
         let o = with_state(&[v]);
         assert_eq!((o.get("foo"), o.get("bar"), o.get("baz")), (Some("1"), Some("2"), Some("3")));
     }
+    // §3.3.2: "a caller SHOULD NOT generate optional whitespace" other
+    // than a single space: Waggle sends none.
+    assert_eq!(with_state(&["foo=1 \t , \t bar=2, \t baz=3"]).raw(), "foo=1,bar=2,baz=3");
     for v in [" foo=1", "\tfoo=1", "foo=1 ", "foo=1\t", "\t foo=1 \t"] {
         assert_eq!(with_state(&[v]).get("foo"), Some("1"), "{v:?}");
     }
