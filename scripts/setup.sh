@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need, skipping what is there:
-# the pinned nightly the module is built with, Debian's Chromium, the npm
+# the pinned nightly the module is built with (also the fuzzers'), cargo-fuzz,
+# Debian's Chromium, the npm
 # dev packages (Playwright's driver, binaryen's wasm-opt, esbuild), the Python virtualenvs (the demo backend; the OTLP
 # stand-in for Honeycomb that the relay tests use) and the collector.
 # Prints how long each step took; says plainly what it cannot do.
@@ -28,6 +29,15 @@ if ! rustup run "$WAGGLE_NIGHTLY" rustc --print sysroot >/dev/null 2>&1 \
     || fail "rustup could not install $WAGGLE_NIGHTLY with rust-src and the wasm32-unknown-unknown target."
 else
   echo "   already installed"
+fi
+done_step
+
+step "cargo-fuzz (make test builds the fuzz targets and replays their corpora)"
+if command -v cargo-fuzz >/dev/null; then
+  echo "   $(cargo fuzz --version 2>/dev/null || echo installed)"
+else
+  echo "   installing it with cargo install (a few minutes, once)"
+  cargo install --locked cargo-fuzz || fail "cargo install cargo-fuzz failed."
 fi
 done_step
 

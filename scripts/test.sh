@@ -12,6 +12,9 @@ bash scripts/setup.sh
 printf '\n== core and agent (native cargo test)\n'
 cargo test --quiet
 
+printf '\n== fuzz targets (each built, its corpus replayed once)\n'
+FUZZ_SECONDS=0 bash scripts/fuzz.sh
+
 printf '\n== package, and its size against size-budget.json\n'
 bash scripts/build.sh
 node scripts/size.mjs

@@ -245,7 +245,7 @@ fn session_and_page_travel_with_every_span() {
     let (resource, span) = &spans[0];
     assert_eq!(span["name"], "session.start");
     let keys = resource_keys(resource);
-    for k in ["service.name", "session.id", "waggle.page.url", "waggle.page.route", "waggle.page.title"] {
+    for k in ["service.name", "session.id", "browser.document.url.full", "waggle.page.route", "waggle.page.title"] {
         assert!(keys.contains(&k.to_string()), "{k} in {keys:?}");
     }
 }
@@ -456,4 +456,33 @@ fn keepalive_requests_an_unloading_page_cannot_confirm_are_reported_by_the_next_
     let res = next.posted.iter().flat_map(|b| b["resourceSpans"][0]["resource"]["attributes"].as_array().cloned().unwrap_or_default()).find(|a| a["key"] == "waggle.unconfirmed_spans");
     assert_eq!(res.expect("reported")["value"]["intValue"], in_body.to_string());
     assert!(next.posted.iter().flat_map(seqs).all(|s| s >= 100), "nothing resent");
+}
+
+#[test]
+fn resource_attribute_keys_are_unique_whatever_the_app_names_its_globals() {
+    // OTLP: "Attribute keys MUST be unique". A global attribute named like
+    // one of the agent's resource or context keys would repeat it.
+    let mut p = Page::new();
+    let globals = obj(&[
+        ("service.name", Str("other".into())),
+        ("telemetry.sdk.name", Str("other".into())),
+        ("session.id", Str("mine".into())),
+        ("app.k", Str("v".into())),
+    ]);
+    p.init(obj(&[("serviceName", Str("shop".into())), ("attributes", globals), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
+    p.flush();
+    let spans = p.spans();
+    assert!(!spans.is_empty());
+    for (resource, _) in &spans {
+        let mut keys = resource_keys(resource);
+        assert!(keys.contains(&"app.k".to_string()), "{keys:?}");
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{resource}");
+        let attrs = resource["attributes"].as_array().unwrap();
+        let value = |k: &str| attrs.iter().find(|a| a["key"] == k).map(|a| a["value"]["stringValue"].clone());
+        assert_eq!(value("service.name"), Some(J::from("shop")), "init's serviceName wins");
+        assert_ne!(value("session.id"), Some(J::from("mine")), "the agent's session wins");
+    }
 }

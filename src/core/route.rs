@@ -9,7 +9,7 @@
 //! `history.back`/`forward`/`go` (asked for now, happening a task later).
 //! [`Route`] turns that stream into one decision per change.
 //!
-//! - The kind (`waggle.navigation.type`): `pushState`, `replaceState`,
+//! - The kind (`waggle.route.change_type`): `pushState`, `replaceState`,
 //!   `popstate`, or `hashchange`. A change of the fragment alone is
 //!   `hashchange` however it was made, since browsers report it with both
 //!   a `popstate` and a `hashchange`.
@@ -81,7 +81,7 @@ pub enum Decision<C> {
     /// A route change to `to`, of `kind`; `hold` keeps it current until
     /// the `hashchange` that follows.
     Change {
-        /// `waggle.navigation.type`.
+        /// `waggle.route.change_type`.
         kind: &'static str,
         /// The new URL.
         to: String,

@@ -267,6 +267,16 @@ impl Attrs {
         self.dropped += other.dropped;
     }
 
+    /// Whether the list holds an attribute named `key`. (The written
+    /// `{"key":"..."` can only be an item's start: inside a string value
+    /// its quotes would be escaped.)
+    pub fn has(&self, key: &str) -> bool {
+        let mut needle = Vec::with_capacity(key.len() + 10);
+        needle.extend_from_slice(b"{\"key\":");
+        json_string(&mut needle, key);
+        self.json.windows(needle.len()).any(|w| w == needle)
+    }
+
     /// The items, as JSON without the brackets.
     pub fn json(&self) -> &[u8] {
         &self.json

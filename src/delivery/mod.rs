@@ -37,7 +37,8 @@ struct Held {
 pub struct Delivery {
     machine: Machine,
     url: String,
-    resource: Attrs,
+    /// The resource attributes every body carries.
+    pub resource: Attrs,
     /// The session, page, user and global attribute sets spans share.
     pub contexts: Contexts,
     queue: Vec<Span>,

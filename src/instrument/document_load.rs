@@ -71,7 +71,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
         return None;
     }
     rt.sent |= once::DOCUMENT_LOAD;
-    let (nav_type, marks) = (&nav.kind, nav.marks);
+    let (nav_type, marks, activation) = (&nav.kind, nav.marks, nav.activation);
     let nav = &nav.entry;
     let mut paints = Vec::new();
     {
@@ -107,7 +107,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
     }
     rt.url_attrs(&mut root, href);
     if !nav_type.is_empty() {
-        root.set("waggle.navigation.type", crate::core::vitals::navigation_type(Some(nav_type), false, false));
+        root.set("browser.web_vital.navigation_type", crate::core::vitals::navigation_type(Some(nav_type), activation > 0.0, false));
     }
     for (name, t) in NAVIGATION_EVENTS.iter().zip(marks) {
         if t > 0.0 {

@@ -16,7 +16,7 @@
 //! what trace viewers look for. Not in the conventions:
 //! `waggle.exception.source` (`uncaught`, `unhandledrejection`,
 //! `console.error`, `resource`), `waggle.exception.count` for repeats
-//! folded into one span, and `waggle.element.tag` for the element whose
+//! folded into one span, and `waggle.target.tag` for the element whose
 //! resource failed.
 //!
 //! The same error repeated in a burst (same type, message and stack, less
@@ -161,7 +161,7 @@ fn make_span(rt: &mut Runtime, t: f64, source: Source, info: &ExceptionInfo, fra
         rt.url_attrs(&mut span, &u);
     }
     if let Some(t) = tag {
-        span.set("waggle.element.tag", t);
+        span.set("waggle.target.tag", t);
     }
     let mut fields = Attrs::default();
     fields.put("exception.type", info.kind.as_str());

@@ -15,8 +15,8 @@
 //! `waggle.` prefix): `waggle.event.type`, `waggle.target.tag`,
 //! `waggle.target.id`, `waggle.target.selector` (unique ids, tags and
 //! `:nth-of-type`, at most 200 bytes: no class names, no text), and the
-//! page it happened on (`waggle.page.url`, `.route`, `.title`), even when
-//! the interaction navigates elsewhere. Events whose target is not an
+//! page it happened on (`browser.document.url.full`, `waggle.page.route`,
+//! `waggle.page.title`), even when the interaction navigates elsewhere. Events whose target is not an
 //! element are not recorded; the element's text and values are never read.
 
 use alloc::string::String;
@@ -52,7 +52,7 @@ pub fn event(rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     if !selector.is_empty() {
         span.set("waggle.target.selector", selector);
     }
-    span.set("waggle.page.url", rt.page.url.as_str());
+    span.set("browser.document.url.full", rt.page.url.as_str());
     span.set("waggle.page.route", rt.page.route.as_str());
     span.set("waggle.page.title", rt.page.title.as_str());
     rt.open_tracked(span, false, false);

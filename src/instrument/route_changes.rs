@@ -16,10 +16,10 @@
 //! ends it (`waggle.end_reason` `superseded`).
 //!
 //! Attributes (no semantic convention covers page views, hence the
-//! `waggle.` prefix): `waggle.navigation.type` (`pushState`,
+//! `waggle.` prefix): `waggle.route.change_type` (`pushState`,
 //! `replaceState`, `popstate`, `hashchange`), `waggle.route.from`,
 //! `waggle.route.to`, `waggle.url.from` (scrubbed like `url.full`), and
-//! the new view's `waggle.page.url`, `waggle.page.route`.
+//! the new view's `browser.document.url.full`, `waggle.page.route`.
 
 use alloc::string::String;
 
@@ -103,11 +103,11 @@ impl RouteChanges {
                 };
                 let start = rt.io.now_ns();
                 let mut span = rt.start_span("routeChange", kind::INTERNAL, parent.as_ref(), start);
-                span.set("waggle.navigation.type", nav);
+                span.set("waggle.route.change_type", nav);
                 span.set("waggle.route.from", from.route);
                 span.set("waggle.route.to", rt.page.route.as_str());
                 span.set("waggle.url.from", from.url);
-                span.set("waggle.page.url", rt.page.url.as_str());
+                span.set("browser.document.url.full", rt.page.url.as_str());
                 span.set("waggle.page.route", rt.page.route.as_str());
                 let id = rt.open_tracked(span, true, hold);
                 self.route.changed(&to, Some(id));

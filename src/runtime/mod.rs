@@ -24,7 +24,7 @@ use crate::platform::Io;
 
 pub use tracker::Tracker;
 
-/// The trace-flags bit W3C Trace Context Level 2 (§3.3.1.6) gives a trace
+/// The trace-flags bit W3C Trace Context Level 2 (§3.2.2.5.2) gives a trace
 /// id made of random bytes; Waggle's trace ids are.
 pub const RANDOM: u8 = 2;
 
@@ -196,7 +196,7 @@ impl Runtime {
         match parent {
             Some(p) => {
                 let mut s = Span::new(name, kind, p.trace_id, span_id, Some(p.span_id), start_ns);
-                // Level 2 (§3.3.1.6): the random flag set on the incoming
+                // Level 2 (§3.2.2.5.2): the random flag set on the incoming
                 // header is set on every outgoing one of that trace.
                 s.flags = p.flags & 3;
                 s.trace_state = p.trace_state.clone();
@@ -347,7 +347,7 @@ impl Runtime {
     pub fn update_context(&mut self) {
         let Some(d) = self.delivery.as_mut() else { return };
         let mut attrs = Attrs::default();
-        for (key, v) in [("session.id", &self.session.id), ("waggle.page.url", &self.page.url), ("waggle.page.route", &self.page.route), ("waggle.page.title", &self.page.title)] {
+        for (key, v) in [("session.id", &self.session.id), ("browser.document.url.full", &self.page.url), ("waggle.page.route", &self.page.route), ("waggle.page.title", &self.page.title)] {
             if !v.is_empty() {
                 attrs.put(key, v.as_str());
             }
@@ -356,8 +356,9 @@ impl Runtime {
             attrs.put(k, v);
         }
         for (k, v) in &self.globals {
-            // A global attribute named like a user one: the user's wins.
-            if !self.user.iter().any(|(u, _)| u == k) {
+            // A global attribute named like a resource, session, page or
+            // user one: that one wins (OTLP's attribute keys are unique).
+            if !attrs.has(k) && !d.resource.has(k) {
                 attrs.put(k, v);
             }
         }

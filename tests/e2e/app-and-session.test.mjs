@@ -126,8 +126,8 @@ test('app spans go out gzipped, with the page and session context once per batch
     assert.equal(p.encoding, 'gzip');
     for (const rs of p.body.resourceSpans) {
       const keys = rs.resource.attributes.map((a) => a.key);
-      assert.ok(keys.includes('session.id') && keys.includes('waggle.page.url'), keys.join());
-      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!(x.attributes ?? []).some((a) => a.key === 'session.id' || a.key === 'waggle.page.url'));
+      assert.ok(keys.includes('session.id') && keys.includes('browser.document.url.full'), keys.join());
+      for (const ss of rs.scopeSpans) for (const x of ss.spans) assert.ok(!(x.attributes ?? []).some((a) => a.key === 'session.id' || a.key === 'browser.document.url.full'));
     }
   }
   const groups = mine.reduce((k, p) => k + p.body.resourceSpans.length, 0);

@@ -38,7 +38,7 @@ async function runScenarios(url) {
   return { page, seen, pageErrors: pageErrors.map((e) => e.message), consoleMessages };
 }
 
-const exceptionsOf = (url) => (all) => all.filter((s) => s.name === 'exception' && s.attrs['waggle.page.url'] === url);
+const exceptionsOf = (url) => (all) => all.filter((s) => s.name === 'exception' && s.attrs['browser.document.url.full'] === url);
 
 test('uncaught errors, rejections, a burst and broken resources become exception spans; page handlers see the same as without the agent', async () => {
   const url = `${server.url}/pages/errors/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
@@ -116,12 +116,12 @@ test('uncaught errors, rejections, a burst and broken resources become exception
     assert.equal(s.attrs['waggle.exception.source'], 'resource');
     assert.equal(s.attrs['url.full'], resourceUrl);
     assert.equal(s.attrs['server.port'], server.port);
-    assert.equal(s.attrs['waggle.element.tag'], tag);
+    assert.equal(s.attrs['waggle.target.tag'], tag);
   }
   // The error thrown by the click handler happened while the click was
   // current: it is the click's child. Nothing was current for the others.
-  const clicks = await collector.waitForSpans((spans) => spans.some((x) => x.name === 'click' && x.attrs['waggle.page.url'] === url));
-  const clickSpan = clicks.find((x) => x.name === 'click' && x.attrs['waggle.page.url'] === url);
+  const clicks = await collector.waitForSpans((spans) => spans.some((x) => x.name === 'click' && x.attrs['browser.document.url.full'] === url));
+  const clickSpan = clicks.find((x) => x.name === 'click' && x.attrs['browser.document.url.full'] === url);
   assert.equal(clickSpan.attrs['waggle.target.id'], 'throw');
   assert.equal(click.parentSpanId, clickSpan.spanId, 'the click handler\'s error is the click\'s child');
   assert.equal(click.traceId, clickSpan.traceId);

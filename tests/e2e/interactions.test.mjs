@@ -38,7 +38,7 @@ async function openApp() {
   const opened = await openPage(browser, url);
   await opened.page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
   assert.equal(await opened.page.evaluate(() => window.waggleError), undefined);
-  const mine = (s) => String(s.attrs['waggle.page.url'] ?? '').includes(`run=${run}&`);
+  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
   return {
     ...opened,
     run,
@@ -49,7 +49,7 @@ async function openApp() {
 }
 
 const clickOn = (spans, id) => spans.find((s) => s.name === 'click' && s.attrs['waggle.target.id'] === id);
-const routeTo = (spans, hash) => spans.find((s) => s.name === 'routeChange' && s.attrs['waggle.page.url'].endsWith(hash));
+const routeTo = (spans, hash) => spans.find((s) => s.name === 'routeChange' && s.attrs['browser.document.url.full'].endsWith(hash));
 const ns = (us) => BigInt(us) * 1000n;
 
 test('a click span names its target, the page, and starts at the event', async () => {
@@ -142,7 +142,7 @@ test('work a click handler schedules runs with the click current: sync, promise 
     const nav = routeTo(spans, hash);
     assert.equal(nav.parentSpanId, click.spanId, `${id}: the route change is the click's child\n${app.context()}`);
     assert.equal(nav.traceId, click.traceId, id);
-    assert.equal(nav.attrs['waggle.navigation.type'], 'pushState', id);
+    assert.equal(nav.attrs['waggle.route.change_type'], 'pushState', id);
     // The click stays open until the work it set going is done.
     assert.ok(BigInt(click.endTimeUnixNano) >= BigInt(nav.endTimeUnixNano), `${id}: click ends after its child`);
     assert.ok(BigInt(nav.startTimeUnixNano) >= BigInt(click.startTimeUnixNano), id);

@@ -468,7 +468,7 @@ for (const mode of ['sync', 'await']) {
     // The agent runs after it all.
     await page.evaluate((pv) => { window.waggle.startSpan('after.restart', { 'test.pv': pv }).end(); return window.waggle.flush(); }, pv);
     const ofView = (all, name) =>
-      all.filter((s) => s.name === name && (name === 'documentLoad' ? String(s.attrs['url.full']) : String(s.attrs['waggle.page.url'])).includes(pv));
+      all.filter((s) => s.name === name && (name === 'documentLoad' ? String(s.attrs['url.full']) : String(s.attrs['browser.document.url.full'])).includes(pv));
     await collector.waitForSpans((all) => ['documentLoad', 'FCP', 'TTFB', 'after.restart'].every((n) => (n === 'after.restart' ? all.some((s) => s.name === n && s.attrs['test.pv'] === pv) : ofView(all, n).length > 0)), 15_000)
       .catch((e) => { throw new Error(`${e.message}\n${formatConsole(consoleMessages, pageErrors)}`); });
     // Leaving sends whatever is still queued; then the count is final.

@@ -146,7 +146,7 @@ function expectedAfterRelay(sent, scrubbed = {}) {
   }
   Object.assign(want.attrs, scrubbed.attrs ?? {});
   // The page's URL travels as a resource attribute (one per batch).
-  if (scrubbed.attrs?.['waggle.page.url'] && 'waggle.page.url' in want.resource) want.resource['waggle.page.url'] = scrubbed.attrs['waggle.page.url'];
+  if (scrubbed.attrs?.['browser.document.url.full'] && 'browser.document.url.full' in want.resource) want.resource['browser.document.url.full'] = scrubbed.attrs['browser.document.url.full'];
   want.events = want.events.map((e) => ({ ...e, attrs: { ...e.attrs, ...(scrubbed.events?.[e.name] ?? {}) } }));
   return want;
 }
@@ -159,7 +159,7 @@ function expectedAfterRelay(sent, scrubbed = {}) {
 function scrubbedFor(s, pageUrl, pageUrlScrubbed) {
   const attrs = {};
   const events = {};
-  for (const key of ['url.full', 'waggle.page.url']) {
+  for (const key of ['url.full', 'browser.document.url.full']) {
     if (pageUrl && s.attrs[key] === pageUrl) attrs[key] = pageUrlScrubbed;
   }
   if (s.name.endsWith('.download')) {
@@ -229,7 +229,7 @@ test('a page on an allowed origin exports through the relay: the key header, eve
   const download = sentSpans.find((s) => s.name === 'allowed.download');
   assert.equal(download.attrs['url.full'], 'https://user:pw@files.example.com/report.pdf?sig=abc&X-Amz-Signature=def&ok=1');
   assert.equal(download.attrs['user.email'], 'jane.doe@mail.example.com');
-  assert.equal(download.attrs['waggle.page.url'], pageUrl);
+  assert.equal(download.attrs['browser.document.url.full'], pageUrl);
   assert.equal(sentSpans.find((s) => s.name === 'documentLoad').attrs['url.full'], pageUrl);
 
   // ... and what arrived is the same spans, less exactly that.
@@ -239,7 +239,7 @@ test('a page on an allowed origin exports through the relay: the key header, eve
   assert.equal(arrived('allowed.download').attrs['http.request.header.authorization'], undefined);
   assert.equal(arrived('allowed.download').attrs['user.id'], 'user-42');
   assert.equal(arrived('allowed.plain').attrs['url.full'], 'https://api.example.com/items?page=2');
-  assert.equal(arrived('allowed.plain').attrs['waggle.page.url'], pageUrlScrubbed);
+  assert.equal(arrived('allowed.plain').attrs['browser.document.url.full'], pageUrlScrubbed);
   assert.equal(arrived('documentLoad').resource['service.name'], 'relay-test');
   await r.page.close();
 });

@@ -50,7 +50,7 @@ async function openApp() {
   await page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
   assert.equal(await page.evaluate(() => window.waggleError), undefined);
   await page.waitForFunction(() => window.renders.length === 1);
-  const mine = (s) => String(s.attrs['waggle.page.url'] ?? '').includes(`run=${run}&`);
+  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
   return {
     ...opened,
     waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
@@ -106,7 +106,7 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
   ];
   routes.forEach((r, i) => {
     const [type, from, to, parent] = expected[i];
-    assert.equal(r.attrs['waggle.navigation.type'], type, `#${i}${ctx}`);
+    assert.equal(r.attrs['waggle.route.change_type'], type, `#${i}${ctx}`);
     assert.equal(r.attrs['waggle.route.from'], from, `#${i}${ctx}`);
     assert.equal(r.attrs['waggle.route.to'], to, `#${i}`);
     assert.equal(r.attrs['waggle.page.route'], to, `#${i}: the route change carries the new page`);
@@ -121,10 +121,10 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
     }
   });
   assert.match(routes[0].attrs['waggle.url.from'], new RegExp(`^${server.url}/\\?run=`));
-  assert.match(routes[0].attrs['waggle.page.url'], new RegExp(`^${server.url}/products\\?run=`));
-  assert.ok(routes[3].attrs['waggle.page.url'].endsWith('#reviews'));
+  assert.match(routes[0].attrs['browser.document.url.full'], new RegExp(`^${server.url}/products\\?run=`));
+  assert.ok(routes[3].attrs['browser.document.url.full'].endsWith('#reviews'));
   assert.ok(routes[4].attrs['waggle.url.from'].endsWith('#reviews'));
-  assert.ok(routes[4].attrs['waggle.page.url'].endsWith('#top'));
+  assert.ok(routes[4].attrs['browser.document.url.full'].endsWith('#top'));
 
   // Each view's route change ends once its data came and it rendered, and
   // it ends at that last activity, not when the quiet window ran out.
@@ -160,7 +160,7 @@ test('pushState, back, a fragment link and replaceState each give one routeChang
   const [buy42, buyBack] = click('buy');
   assert.equal(buy42.attrs['waggle.page.route'], '/products/42');
   assert.equal(buy42.attrs['waggle.page.title'], title('/products/42'));
-  assert.match(buy42.attrs['waggle.page.url'], new RegExp(`^${server.url}/products/42\\?run=`));
+  assert.match(buy42.attrs['browser.document.url.full'], new RegExp(`^${server.url}/products/42\\?run=`));
   assert.equal(buyBack.attrs['waggle.page.route'], '/products', 'after back');
   assert.equal(buyBack.attrs['waggle.page.title'], title('/products'));
   assert.deepEqual(app.pageErrors.map(String), []);
@@ -175,8 +175,8 @@ test('an in-app Back button is the parent of the traversal it asks for', async (
   await app.rendered(3);
   await page.click('#back');
   await app.rendered(4);
-  const spans = await app.waitFor((s) => s.some((x) => x.name === 'routeChange' && x.attrs['waggle.navigation.type'] === 'popstate'));
-  const back = spans.find((s) => s.name === 'routeChange' && s.attrs['waggle.navigation.type'] === 'popstate');
+  const spans = await app.waitFor((s) => s.some((x) => x.name === 'routeChange' && x.attrs['waggle.route.change_type'] === 'popstate'));
+  const back = spans.find((s) => s.name === 'routeChange' && s.attrs['waggle.route.change_type'] === 'popstate');
   const click = spans.find((s) => s.name === 'click' && s.attrs['waggle.target.id'] === 'back');
   assert.ok(click, app.context());
   assert.equal(back.parentSpanId, click.spanId);

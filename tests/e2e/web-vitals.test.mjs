@@ -34,7 +34,7 @@ const ns = (us) => BigInt(us) * 1000n;
 const us = (ms) => Math.round(ms * 1000);
 
 function vitalsOf(url) {
-  return (all) => all.filter((s) => VITALS.includes(s.name) && s.attrs['waggle.page.url'] === url);
+  return (all) => all.filter((s) => VITALS.includes(s.name) && s.attrs['browser.document.url.full'] === url);
 }
 
 function checkCommon(span, nav) {
@@ -79,11 +79,11 @@ test('LCP, FCP and TTFB equal the page entries; LCP is final at the first click;
   const lastLcp = seen.lcp.at(-1);
   checkCommon(lcp, 'navigate');
   near(lcp.attrs['browser.web_vital.value'], lastLcp.startTime - nav.activationStart);
-  assert.equal(lcp.attrs['browser.web_vital.lcp.element'], '#hero');
-  assert.equal(lcp.attrs['browser.web_vital.lcp.url'], `${server.url}/pages/web-vitals/hero.svg`);
-  near(lcp.attrs['browser.web_vital.lcp.render_time'], lastLcp.renderTime);
-  near(lcp.attrs['browser.web_vital.lcp.load_time'], lastLcp.loadTime);
-  assert.equal(lcp.attrs['browser.web_vital.lcp.size'], lastLcp.size);
+  assert.equal(lcp.attrs['waggle.web_vital.lcp.element'], '#hero');
+  assert.equal(lcp.attrs['waggle.web_vital.lcp.url'], `${server.url}/pages/web-vitals/hero.svg`);
+  near(lcp.attrs['waggle.web_vital.lcp.render_time'], lastLcp.renderTime);
+  near(lcp.attrs['waggle.web_vital.lcp.load_time'], lastLcp.loadTime);
+  assert.equal(lcp.attrs['waggle.web_vital.lcp.size'], lastLcp.size);
   assert.equal(BigInt(lcp.startTimeUnixNano), ns(nav.originUs + us(nav.activationStart)));
   assert.equal(BigInt(lcp.endTimeUnixNano), ns(nav.originUs + us(lastLcp.startTime)));
 
@@ -109,9 +109,9 @@ test('LCP, FCP and TTFB equal the page entries; LCP is final at the first click;
   checkCommon(cls, 'navigate');
   assert.ok(seen.cls.value > 0, 'the banner shifted the page');
   near(cls.attrs['browser.web_vital.value'], seen.cls.value);
-  assert.equal(cls.attrs['browser.web_vital.cls.largest_shift_target'], seen.cls.largest.target);
-  near(cls.attrs['browser.web_vital.cls.largest_shift_value'], seen.cls.largest.value);
-  near(cls.attrs['browser.web_vital.cls.largest_shift_time'], seen.cls.largest.startTime);
+  assert.equal(cls.attrs['waggle.web_vital.cls.largest_shift_target'], seen.cls.largest.target);
+  near(cls.attrs['waggle.web_vital.cls.largest_shift_value'], seen.cls.largest.value);
+  near(cls.attrs['waggle.web_vital.cls.largest_shift_time'], seen.cls.largest.startTime);
 
   // INP: the slow click's interaction; its latency is the longest entry.
   const inp = all.find((s) => s.name === 'INP');
@@ -123,11 +123,11 @@ test('LCP, FCP and TTFB equal the page entries; LCP is final at the first click;
   assert.equal(value, latency);
   assert.ok(value >= 300, `INP ${value} covers the 300 ms handler`);
   assert.equal(inp.attrs['browser.web_vital.rating'], 'needs-improvement');
-  assert.equal(inp.attrs['browser.web_vital.inp.target'], '#slow');
-  assert.equal(inp.attrs['browser.web_vital.inp.event_type'], 'click');
-  const delay = inp.attrs['browser.web_vital.inp.input_delay'];
-  const processing = inp.attrs['browser.web_vital.inp.processing_duration'];
-  const presentation = inp.attrs['browser.web_vital.inp.presentation_delay'];
+  assert.equal(inp.attrs['waggle.web_vital.inp.target'], '#slow');
+  assert.equal(inp.attrs['waggle.web_vital.inp.event_type'], 'click');
+  const delay = inp.attrs['waggle.web_vital.inp.input_delay'];
+  const processing = inp.attrs['waggle.web_vital.inp.processing_duration'];
+  const presentation = inp.attrs['waggle.web_vital.inp.presentation_delay'];
   assert.ok(processing >= 300 && processing <= value, `processing ${processing}`);
   assert.ok(delay >= 0 && presentation >= 0, `${delay} ${presentation}`);
   assert.ok(Math.abs(delay + processing + presentation - value) < 1e-6, 'the phases add up to the latency');
@@ -161,6 +161,6 @@ test('a reload without input or shifts: navigation_type reload, LCP and a CLS of
   const cls = spans.find((s) => s.name === 'CLS');
   near(cls.attrs['browser.web_vital.value'], 0);
   assert.equal(cls.attrs['browser.web_vital.rating'], 'good');
-  assert.equal(cls.attrs['browser.web_vital.cls.largest_shift_target'], undefined);
+  assert.equal(cls.attrs['waggle.web_vital.cls.largest_shift_target'], undefined);
   assert.deepEqual(pageErrors, []);
 });

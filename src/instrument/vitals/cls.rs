@@ -3,7 +3,7 @@
 //! sends `[ENTRY, 5, startTime, value, hadRecentInput, sourcePath]`, the
 //! path of the first source that is an element.
 //!
-//! Attribution: `browser.web_vital.cls.largest_shift_target`,
+//! Attribution: `waggle.web_vital.cls.largest_shift_target`,
 //! `.largest_shift_value`, `.largest_shift_time`.
 
 
@@ -44,10 +44,10 @@ pub fn report(v: &mut Vitals, rt: &mut Runtime) {
         Some(w) => {
             let mut attrs = Attrs::default();
             if let Some(t) = &w.largest_shift.target {
-                attrs.put("browser.web_vital.cls.largest_shift_target", t.as_str());
+                attrs.put("waggle.web_vital.cls.largest_shift_target", t.as_str());
             }
-            attrs.put("browser.web_vital.cls.largest_shift_value", w.largest_shift.value);
-            attrs.put("browser.web_vital.cls.largest_shift_time", since_activation(w.largest_shift.start_time, v.activation));
+            attrs.put("waggle.web_vital.cls.largest_shift_value", w.largest_shift.value);
+            attrs.put("waggle.web_vital.cls.largest_shift_time", since_activation(w.largest_shift.start_time, v.activation));
             (w.first, w.last, attrs)
         }
         // A CLS of 0 has no shift to point at: the moment of the report.

@@ -6,7 +6,7 @@
 //! duration, processingStart, processingEnd, targetPath]`, and
 //! `performance.interactionCount` with `HIDE`.
 //!
-//! Attribution: `browser.web_vital.inp.target`, `.event_type`,
+//! Attribution: `waggle.web_vital.inp.target`, `.event_type`,
 //! `.input_delay`, `.processing_duration`, `.presentation_delay`.
 
 use alloc::string::String;
@@ -47,11 +47,11 @@ pub fn report(v: &mut Vitals, rt: &mut Runtime, count: f64) {
     let a = i.attribution();
     let mut attrs = Attrs::default();
     if let Some(t) = a.target {
-        attrs.put("browser.web_vital.inp.target", t);
+        attrs.put("waggle.web_vital.inp.target", t);
     }
-    attrs.put("browser.web_vital.inp.event_type", a.event_type);
-    attrs.put("browser.web_vital.inp.input_delay", a.input_delay);
-    attrs.put("browser.web_vital.inp.processing_duration", a.processing_duration);
-    attrs.put("browser.web_vital.inp.presentation_delay", a.presentation_delay);
+    attrs.put("waggle.web_vital.inp.event_type", a.event_type);
+    attrs.put("waggle.web_vital.inp.input_delay", a.input_delay);
+    attrs.put("waggle.web_vital.inp.processing_duration", a.processing_duration);
+    attrs.put("waggle.web_vital.inp.presentation_delay", a.presentation_delay);
     v.emit(rt, Report { vital: Vital::Inp, value: latency, start_ms: a.interaction_time, end_ms: a.interaction_time + latency, attrs });
 }

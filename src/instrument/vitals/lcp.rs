@@ -4,7 +4,7 @@
 //! view. The page sends `[ENTRY, 4, startTime, renderTime, loadTime,
 //! size, url, elementPath]`.
 //!
-//! Attribution: `browser.web_vital.lcp.element` (the `web-vitals`
+//! Attribution: `waggle.web_vital.lcp.element` (the `web-vitals`
 //! selector), `.url` (scrubbed), `.render_time`, `.load_time`, `.size`.
 
 use alloc::string::String;
@@ -62,19 +62,19 @@ pub fn finalize(v: &mut Vitals, rt: &mut Runtime) {
     let value = since_activation(c.start, a);
     let mut attrs = Attrs::default();
     if let Some(el) = c.element {
-        attrs.put("browser.web_vital.lcp.element", el);
+        attrs.put("waggle.web_vital.lcp.element", el);
     }
     if c.render > 0.0 {
-        attrs.put("browser.web_vital.lcp.render_time", since_activation(c.render, a));
+        attrs.put("waggle.web_vital.lcp.render_time", since_activation(c.render, a));
     }
     if c.load > 0.0 {
-        attrs.put("browser.web_vital.lcp.load_time", since_activation(c.load, a));
+        attrs.put("waggle.web_vital.lcp.load_time", since_activation(c.load, a));
     }
     if c.size > 0.0 {
-        attrs.put("browser.web_vital.lcp.size", Value::Int(c.size as i64));
+        attrs.put("waggle.web_vital.lcp.size", Value::Int(c.size as i64));
     }
     if !c.url.is_empty() {
-        attrs.put("browser.web_vital.lcp.url", rt.scrub(&c.url));
+        attrs.put("waggle.web_vital.lcp.url", rt.scrub(&c.url));
     }
     v.emit(rt, Report { vital: Vital::Lcp, value, start_ms: a, end_ms: a + value, attrs });
 }

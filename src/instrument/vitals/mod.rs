@@ -16,8 +16,8 @@
 //! semantic conventions' `browser.web_vital.*` attributes (`name`,
 //! `value`, `delta`, `id`, `rating`, `navigation_type`), and a
 //! `browser.web_vital` event with the same. Attribution, which no
-//! convention covers yet, sits under the same prefix:
-//! `browser.web_vital.lcp.*`, `.cls.*`, `.inp.*`. Times in attributes are
+//! convention covers yet, is Waggle's own: `waggle.web_vital.lcp.*`,
+//! `.cls.*`, `.inp.*`. Times in attributes are
 //! milliseconds; `*_time` ones are measured from navigation start like the
 //! values.
 //!
