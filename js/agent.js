@@ -365,9 +365,10 @@ function wasmUrl() {
   return viteDeps ? new URL('../../waggle-rum/waggle.wasm', url) : url;
 }
 
-// What to do when waggle.wasm is not where it was looked for.
-function advice(url, given) {
-  if (viteDeps && !given) {
+// What to do when waggle.wasm is not where it was looked for (`vite`: the
+// answer was a page of Vite's dev server).
+function advice(url, given, vite) {
+  if (!given && (vite || viteDeps)) {
     return "Vite's dev server pre-bundled waggle-rum without its waggle.wasm: add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config";
   }
   if (given) return 'serve the package\'s waggle.wasm at that URL, or correct the URL given';
@@ -385,11 +386,12 @@ async function instantiate(source, given) {
     if (!res.ok) throw new Error(`${res.url || 'the module'} answered ${res.status}: ${advice(res.url, given)}`);
     bytes = await res.arrayBuffer();
   } else bytes = res;
-  const head = new Uint8Array(bytes, 0, 4);
+  const head = new Uint8Array(bytes.slice(0, 4096));
   if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) {
     const url = res instanceof Response ? res.url : 'the module';
+    const vite = new TextDecoder().decode(head).includes('/@vite/client');
     throw new Error(
-      `${url} is not the agent's WebAssembly module (it answered ${res instanceof Response ? res.headers.get('content-type') || 'something else' : 'other bytes'}): ${advice(url, given)}`,
+      `${url} is not the agent's WebAssembly module (it answered ${res instanceof Response ? res.headers.get('content-type') || 'something else' : 'other bytes'}): ${advice(url, given, vite)}`,
     );
   }
   const { instance } = await WebAssembly.instantiate(bytes, imports);

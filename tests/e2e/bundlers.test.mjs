@@ -165,6 +165,36 @@ for (const [vite, pkg] of [['vite7', 'vite'], ['vite8', 'vite-8']]) {
       await dev.close();
     }
   });
+
+  // Vite 8 rewrites the wasm's URL in the pre-bundled module itself; Vite 7
+  // leaves it pointing into the deps folder, where the agent looks past it
+  // unless the cache is elsewhere.
+  if (vite === 'vite7') test("Vite 7 dev server where the package's own wasm cannot be found (another cacheDir): the error names the vite.config line, which works", async () => {
+    const { createServer } = await import(pkg);
+    const dir = app(`${vite}-dev-cache`);
+    const [port] = await freePorts(1);
+    const start = (config) => createServer({ root: dir, configFile: false, logLevel: 'error', clearScreen: false, cacheDir: 'node_modules/.cache/vite', server: { host: '127.0.0.1', port, strictPort: true, hmr: false }, ...config });
+    let dev = await start({});
+    try {
+      await dev.listen();
+      const { result } = await open(`http://localhost:${port}/?endpoint=${encodeURIComponent(collector.endpoint)}`);
+      assert.equal(
+        result,
+        `WaggleLoadError waggle: could not load the agent's WebAssembly module: http://localhost:${port}/node_modules/.cache/vite/deps/waggle.wasm ` +
+          "is not the agent's WebAssembly module (it answered text/html): Vite's dev server pre-bundled waggle-rum without its waggle.wasm: " +
+          "add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config",
+      );
+    } finally {
+      await dev.close();
+    }
+    dev = await start({ optimizeDeps: { exclude: ['waggle-rum'] } });
+    try {
+      await dev.listen();
+      await works(`http://localhost:${port}/`, `${vite}-dev-cache`);
+    } finally {
+      await dev.close();
+    }
+  });
 }
 
 test('Next.js: the agent started in a client component; server rendering imports it safely', { timeout: 300_000 }, async () => {
