@@ -369,10 +369,9 @@ function wasmUrl() {
 // answer was a page of Vite's dev server).
 function advice(url, given, vite) {
   if (!given && (vite || viteDeps)) {
-    return "Vite's dev server pre-bundled waggle-rum without its waggle.wasm: add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config";
+    return "Vite pre-bundled waggle-rum without waggle.wasm: add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config";
   }
-  if (given) return 'serve the package\'s waggle.wasm at that URL, or correct the URL given';
-  return `copy node_modules/waggle-rum/waggle.wasm next to your bundle, so that it is served at ${url}, or pass init({ wasmUrl: '/where/you/serve/waggle.wasm' })`;
+  return given ? 'serve waggle.wasm there' : `copy node_modules/waggle-rum/waggle.wasm next to your bundle (to ${url}) or pass init({ wasmUrl })`;
 }
 
 async function instantiate(source, given) {

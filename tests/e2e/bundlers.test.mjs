@@ -95,8 +95,7 @@ async function namesTheFixThenWorks(dir, page, wasmDir, bundler) {
   assert.equal(
     result,
     `WaggleLoadError waggle: could not load the agent's WebAssembly module: ${wasmAt} answered 404: ` +
-      `copy node_modules/waggle-rum/waggle.wasm next to your bundle, so that it is served at ${wasmAt}, ` +
-      "or pass init({ wasmUrl: '/where/you/serve/waggle.wasm' })",
+      `copy node_modules/waggle-rum/waggle.wasm next to your bundle (to ${wasmAt}) or pass init({ wasmUrl })`,
   );
   fs.copyFileSync(path.join(dir, 'node_modules/waggle-rum/waggle.wasm'), path.join(dir, 'dist', wasmDir, 'waggle.wasm'));
   await works(url, bundler);
@@ -181,7 +180,7 @@ for (const [vite, pkg] of [['vite7', 'vite'], ['vite8', 'vite-8']]) {
       assert.equal(
         result,
         `WaggleLoadError waggle: could not load the agent's WebAssembly module: http://localhost:${port}/node_modules/.cache/vite/deps/waggle.wasm ` +
-          "is not the agent's WebAssembly module (it answered text/html): Vite's dev server pre-bundled waggle-rum without its waggle.wasm: " +
+          "is not the agent's WebAssembly module (it answered text/html): Vite pre-bundled waggle-rum without waggle.wasm: " +
           "add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config",
       );
     } finally {
