@@ -1,5 +1,5 @@
 # The two commands README promises, and the steps behind them.
-.PHONY: demo test setup build fuzz bench
+.PHONY: demo test setup build fuzz bench package guide-rust
 
 # make demo SERVE=1 keeps the Collector and the backend running for your
 # own browser (scripts/demo.sh --serve).
@@ -27,6 +27,18 @@ setup:
 
 build:
 	bash scripts/build.sh
+
+# The npm tarball and the versioned CDN folder in dist/, with the SRI and
+# CSP hashes printed. make package WAGGLE_CDN_BASE=https://cdn.example.com/waggle-rum
+package: build
+	bash scripts/package.sh
+
+# The Rust service of docs/guides.md against the real Collector. Not in
+# make test: its first build (axum, tokio, the OpenTelemetry crates) takes
+# several minutes on two cores.
+guide-rust:
+	bash scripts/setup.sh
+	node --test tests/guides/rust-guide.test.mjs
 
 fuzz:
 	bash scripts/fuzz.sh

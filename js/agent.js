@@ -358,7 +358,41 @@ const describe = (e) => {
 
 // ---------------------------------------------------------------- loading
 
-async function instantiate(source) {
+// The script element running this file as it loads, for bundles that
+// leave import.meta.url empty (esbuild's IIFE output): waggle.wasm is
+// looked for next to it.
+const script = browser && g.document.currentScript;
+
+// Set when this module runs from Vite's pre-bundled dependencies.
+let viteDeps = false;
+
+// Where waggle.wasm is when nobody said: next to this module. The literal
+// `new URL('waggle.wasm', import.meta.url)` is what Vite, webpack and
+// Next.js look for to emit the file and rewrite the URL.
+function wasmUrl() {
+  let url;
+  try {
+    url = new URL('waggle.wasm', import.meta.url);
+  } catch {
+    return new URL('waggle.wasm', (script && script.src) || g.document.baseURI);
+  }
+  // Vite's dev server runs this module pre-bundled from
+  // node_modules/.vite/deps/, without the wasm; it serves the package's
+  // own copy where it was installed.
+  viteDeps = url.pathname.endsWith('/node_modules/.vite/deps/waggle.wasm');
+  return viteDeps ? new URL('../../waggle-rum/waggle.wasm', url) : url;
+}
+
+// What to do when waggle.wasm is not where it was looked for (`vite`: the
+// answer was a page of Vite's dev server).
+function advice(url, given, vite) {
+  if (!given && (vite || viteDeps)) {
+    return "Vite pre-bundled waggle-rum without waggle.wasm: add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config";
+  }
+  return given ? 'serve waggle.wasm there' : `copy node_modules/waggle-rum/waggle.wasm next to your bundle (to ${url}) or pass init({ wasmUrl })`;
+}
+
+async function instantiate(source, given) {
   const imports = { w: { rand: (ptr, len) => g.crypto.getRandomValues(new Uint8Array(X.memory.buffer, ptr, len)) } };
   let res = await source;
   // The page's own fetch, not the recorder's: the agent's files are not
@@ -366,15 +400,15 @@ async function instantiate(source) {
   if (typeof res === 'string' || res instanceof URL) res = await (H ? H.F : g.fetch).call(g, res);
   let bytes;
   if (res instanceof Response) {
-    if (!res.ok) throw new Error(`${res.url || 'the module'} answered ${res.status}`);
+    if (!res.ok) throw new Error(`${res.url || 'the module'} answered ${res.status}: ${advice(res.url, given)}`);
     bytes = await res.arrayBuffer();
   } else bytes = res;
-  const head = new Uint8Array(bytes, 0, 4);
+  const head = new Uint8Array(bytes.slice(0, 4096));
   if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) {
     const url = res instanceof Response ? res.url : 'the module';
+    const vite = new TextDecoder().decode(head).includes('/@vite/client');
     throw new Error(
-      `${url} is not the agent's WebAssembly module (it answered ${res instanceof Response ? res.headers.get('content-type') || 'something else' : 'other bytes'}). ` +
-        "With Vite, add optimizeDeps: { exclude: ['waggle-rum'] } to vite.config; with other bundlers, serve waggle.wasm next to the bundle or pass init({ wasmUrl })",
+      `${url} is not the agent's WebAssembly module (it answered ${res instanceof Response ? res.headers.get('content-type') || 'something else' : 'other bytes'}): ${advice(url, given, vite)}`,
     );
   }
   const { instance } = await WebAssembly.instantiate(bytes, imports);
@@ -387,8 +421,7 @@ async function instantiate(source) {
  */
 export function loadAgent(source) {
   if (!loading) {
-    const src = source ?? new URL('waggle.wasm', import.meta.url);
-    loading = instantiate(src).catch((cause) => {
+    loading = instantiate(source ?? wasmUrl(), source != null).catch((cause) => {
       loading = null;
       throw new WaggleLoadError(`waggle: could not load the agent's WebAssembly module: ${cause && cause.message ? cause.message : cause}`, cause);
     });

@@ -30,8 +30,8 @@ export interface WaggleOptions {
   ignoreUrls?: UrlPattern | UrlPattern[];
   /** Query keys whose values are replaced by `REDACTED` in recorded URLs, beyond the built-in signed-URL keys. @default [] */
   redactQueryParams?: string[];
-  /** Attributes added to every span. @default {} */
-  attributes?: Record<string, AttributeValue>;
+  /** Attributes added to every span (a key whose value is `undefined` is left out). @default {} */
+  attributes?: Record<string, AttributeValue | undefined>;
   /** Switch instrumentations off. @default all true */
   instrumentations?: {
     /** `documentLoad`, `documentFetch`, `resourceFetch`. @default true */
@@ -61,7 +61,7 @@ export interface WaggleOptions {
     maxQueueSize?: number;
   };
   /** DOM events recorded as interaction spans. @default ['click'] */
-  interactionEvents?: string[];
+  interactionEvents?: InteractionEvent[];
   /** Session lifetime. A session is shared by the origin's tabs and survives reloads. */
   session?: {
     /** Minutes without user activity after which a new session begins. @default 15 */
@@ -86,6 +86,7 @@ export interface WaggleOptions {
  * init({ serviceName: '' }).catch((e) => e instanceof WaggleConfigError && console.log(e.option)); // 'serviceName'
  */
 export class WaggleConfigError extends TypeError {
+  constructor(message: string, option: string);
   name: 'WaggleConfigError';
   /** The option's path, such as `batch.maxQueueSize`. */
   readonly option: string;
@@ -97,6 +98,7 @@ export class WaggleConfigError extends TypeError {
  * `'wasm-unsafe-eval'`); the page is as it was.
  */
 export class WaggleLoadError extends Error {
+  constructor(message: string, cause?: unknown);
   name: 'WaggleLoadError';
   /** What failed underneath, such as the fetch's TypeError. */
   readonly cause?: unknown;
@@ -130,7 +132,13 @@ export function shutdown(): Promise<void>;
  * array of one of those. Anything else (a nested object, a mixed array) is
  * dropped with one console warning naming the key.
  */
-export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
+export type AttributeValue = string | number | boolean | readonly string[] | readonly number[] | readonly boolean[];
+
+/**
+ * A DOM event name `interactionEvents` can record, such as `'click'`,
+ * `'submit'` or `'keydown'`.
+ */
+export type InteractionEvent = keyof HTMLElementEventMap;
 
 /** A span started by the app. */
 export interface Span {
@@ -161,8 +169,10 @@ export function startSpan(name: string, attributes?: Record<string, AttributeVal
 /**
  * Starts loading the WebAssembly module early, from a URL, a Response or a
  * promise of one (for example `fetch(url, { integrity })`); init() uses it.
+ * Resolves to the module's exports (internal: only init() uses them);
+ * rejects with a {@link WaggleLoadError}.
  */
-export function loadAgent(source?: string | URL | Response | ArrayBuffer | Promise<Response>): Promise<unknown>;
+export function loadAgent(source?: string | URL | Response | ArrayBuffer | Promise<Response>): Promise<WebAssembly.Exports>;
 
 /**
  * Runs fn(span) inside a new span that ends when fn returns or, if fn
@@ -184,7 +194,10 @@ export function withSpan<T>(name: string, fn: (span: Span) => T, attributes?: Re
  * @example
  * setUser({ id: '42', roles: ['admin'] });
  */
-export function setUser(user: Record<string, AttributeValue> | null): void;
+export function setUser(user: Record<string, AttributeValue | null | undefined> | null): void;
 
-/** Adds attributes to every later span (merged with init's `attributes`). */
-export function setGlobalAttributes(attributes: Record<string, AttributeValue>): void;
+/**
+ * Adds attributes to every later span (merged with init's `attributes`); a
+ * key set to `null` is removed, one set to `undefined` left as it was.
+ */
+export function setGlobalAttributes(attributes: Record<string, AttributeValue | null | undefined>): void;

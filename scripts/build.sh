@@ -27,7 +27,7 @@ esbuild() { node_modules/.bin/esbuild --bundle --minify --target=es2020 --log-le
 # The npm module (what bundlers and no-bundler pages import).
 esbuild js/index.js --format=esm --sourcemap --sources-content=true --outfile=pkg/index.js
 # The rest of the agent for snippet pages, and the snippet itself.
-esbuild js/loader.js --format=iife --outfile=pkg/waggle.snippet.js
+esbuild js/loader.js --format=iife --log-override:empty-import-meta=silent --outfile=pkg/waggle.snippet.js
 esbuild js/snippet.js --format=iife --outfile=pkg/.snippet.js
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
@@ -43,8 +43,7 @@ rm pkg/.inline.js
   printf '<script>%s</script>\n' "$inline"
 } >pkg/snippet.html
 
-cp js/index.d.ts js/package.json pkg/
-cp README.md pkg/README.md
+cp js/index.d.ts js/snippet.d.ts js/package.json js/README.md LICENSE pkg/
 
 size() { printf '%-22s %8d B raw %7d B gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9c "$1" | wc -c)"; }
 size pkg/waggle.wasm

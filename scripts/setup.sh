@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need, skipping what is there:
 # the pinned nightly the module is built with (also the fuzzers'), cargo-fuzz,
-# Debian's Chromium, the npm
-# dev packages (Playwright's driver, binaryen's wasm-opt, esbuild), the Python virtualenvs (the demo backend; the OTLP
+# Debian's Chromium, the npm dev packages (Playwright's driver, binaryen's
+# wasm-opt, esbuild and the bundlers the tests build with), the Python virtualenvs (the demo backend; the OTLP
 # stand-in for Honeycomb that the relay tests use) and the collector.
 # Prints how long each step took; says plainly what it cannot do.
 set -euo pipefail
@@ -53,11 +53,14 @@ else
 fi
 done_step
 
-step "npm dev packages"
-if [[ ! -d node_modules/playwright-core || ! -x node_modules/.bin/wasm-opt || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  # Not `npm ci`: it rejects this lock file for lacking the other
-  # platforms' optional rollup binaries, which `npm install` does not need.
-  npm install --no-audit --no-fund --loglevel=error || fail "npm install failed."
+step "npm dev packages (the bundlers the package is tested with, Playwright's driver, wasm-opt)"
+if [[ ! -d node_modules/playwright-core || ! -x node_modules/.bin/wasm-opt || ! -d node_modules/next \
+  || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  # Exactly the lock file, which never changes here: the lock holds every
+  # platform's optional binaries (esbuild's, Rollup's, Next.js's), so a
+  # clone stays clean.
+  echo "   npm ci (about a minute)"
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed."
 else
   echo "   up to date"
 fi

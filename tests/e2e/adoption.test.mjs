@@ -1,7 +1,9 @@
 // The two ways teams adopt Waggle: the npm package in a bundled app
-// (esbuild and Vite, served from a sub-path, type-checked with tsc) and the
-// script-tag snippet (calls queued before the agent arrives replayed in
-// order; a blocked agent leaves the page working).
+// (esbuild and Vite, served from a sub-path, type-checked with tsc; every
+// code example of both READMEs compiles, and the declarations refuse what
+// the agent refuses) and the script-tag snippet (calls queued before the
+// agent arrives replayed in order; a blocked agent leaves the page
+// working). tests/e2e/bundlers.test.mjs covers the other bundlers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -85,6 +87,97 @@ test('the declarations type-check an app that uses every call (tsc --noEmit)', (
     fs.rmSync(bad);
   }
   assert.match(report, /bad\.ts.*Type 'string' is not assignable to type 'number'/s);
+});
+
+/** The fenced blocks of a markdown file in `langs`, in order. */
+function examples(file, langs) {
+  const blocks = [];
+  let open = null;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const fence = line.match(/^```(\w*)\s*$/);
+    if (!open && fence) open = { lang: fence[1], code: '' };
+    else if (open && line.startsWith('```')) {
+      if (langs.includes(open.lang)) blocks.push(open);
+      open = null;
+    } else if (open) open.code += `${line}\n`;
+  }
+  return blocks;
+}
+
+/** tsc --strict --exactOptionalPropertyTypes over `files` with the packed package; its report. */
+function strictCheck(name, files) {
+  const dir = path.join(work, name);
+  fs.mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
+  fs.cpSync(path.join(work, 'app/node_modules/waggle-rum'), path.join(dir, 'node_modules/waggle-rum'), { recursive: true });
+  // For the Next.js (React) example.
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules/@types/react'), path.join(dir, 'node_modules/@types/react'));
+  for (const [file, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), code);
+  const compilerOptions = {
+    target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], jsx: 'react-jsx',
+    strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: false, types: [],
+  };
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: Object.keys(files) }));
+  try {
+    return run(bin('tsc'), ['-p', dir], dir);
+  } catch (err) {
+    return `${err.stdout}${err.stderr}`;
+  }
+}
+
+test("every js/ts example in README.md and in the package's README compiles under tsc --strict --exactOptionalPropertyTypes", () => {
+  const files = {};
+  // The package's README as it ships, and the repository's.
+  for (const [name, file] of [['package', path.join(work, 'app/node_modules/waggle-rum/README.md')], ['repo', path.join(REPO_ROOT, 'README.md')]]) {
+    examples(file, ['js', 'ts', 'jsx', 'tsx']).forEach((b, i) => {
+      // Each a module of its own (top-level await, no shared names).
+      files[`${name}-${i + 1}.${b.lang.endsWith('x') ? 'tsx' : 'ts'}`] = `${b.code}export {};\n`;
+    });
+  }
+  assert.ok(Object.keys(files).filter((f) => f.startsWith('package-')).length >= 5, Object.keys(files).join(' '));
+  assert.ok(Object.keys(files).some((f) => f.startsWith('repo-')));
+  assert.equal(strictCheck('readme', files).trim(), '');
+});
+
+test('the declarations take what the agent takes and refuse the rest (window.waggle, loadAgent, event names, attributes, error classes)', () => {
+  // Each @ts-expect-error must meet an error, or tsc reports it unused.
+  const check = `/// <reference types="waggle-rum/snippet" />
+import { init, loadAgent, startSpan, setUser, setGlobalAttributes, WaggleConfigError, WaggleLoadError, type InteractionEvent } from 'waggle-rum';
+
+const exportsOf: WebAssembly.Exports = await loadAgent();
+const events: InteractionEvent[] = ['click', 'submit', 'keydown'];
+await init({ serviceName: 'x', interactionEvents: events });
+// @ts-expect-error a misspelt event name
+await init({ serviceName: 'x', interactionEvents: ['clik'] });
+await init({ serviceName: 'x', attributes: { a: [1, 2], b: ['x'] as const, c: true, d: 'e', f: undefined } });
+// @ts-expect-error an object is no attribute value
+await init({ serviceName: 'x', attributes: { a: { b: 1 } } });
+// @ts-expect-error init's attributes refuse null
+await init({ serviceName: 'x', attributes: { a: null } });
+startSpan('s', { a: [true, false] }).setAttribute('n', [1.5, 2]);
+// @ts-expect-error a mixed array is no attribute value
+startSpan('s', { a: [1, 'b'] });
+setUser({ id: '42', email: null, team: undefined });
+setGlobalAttributes({ gone: null });
+try {
+  await init({ serviceName: '' });
+} catch (e) {
+  if (e instanceof WaggleConfigError) {
+    const option: string = e.option;
+    const name: 'WaggleConfigError' = e.name;
+    const asType: TypeError = e;
+  }
+  if (e instanceof WaggleLoadError) {
+    const cause: unknown = e.cause;
+  }
+}
+const started: boolean = await waggle.init({ serviceName: 'x' });
+const flushed: boolean = await window.waggle.flush();
+const stopped: boolean = await waggle.shutdown();
+// @ts-expect-error through the snippet init resolves a boolean
+const nothing: undefined = await waggle.init({ serviceName: 'x' });
+export {};
+`;
+  assert.equal(strictCheck('declarations', { 'check.ts': check }).trim(), '');
 });
 
 for (const bundler of ['esbuild', 'vite']) {
