@@ -243,7 +243,8 @@ function pairs(attributes, out) {
     for (const k in attributes) {
       if (!own.call(attributes, k)) continue;
       const v = attributes[k];
-      out.push(k, Array.isArray(v) ? v.slice() : v);
+      // Most values are strings and numbers: the array test only for objects.
+      out.push(k, typeof v === 'object' && v !== null && Array.isArray(v) ? v.slice() : v);
     }
   }
   return out;
@@ -265,8 +266,8 @@ function pull(n, dropRest) {
 // the module last said).
 class Span {
   constructor(name, attributes, startTime) {
-    this.n = String(name);
-    this.t = typeof startTime === 'number' && Number.isFinite(startTime) ? startTime : now();
+    this.n = typeof name === 'string' ? name : String(name);
+    this.t = startTime === undefined ? now() : typeof startTime === 'number' && Number.isFinite(startTime) ? startTime : now();
     this.e = undefined;
     this.p = H.cur;
     this.a = pairs(attributes, []);

@@ -524,8 +524,11 @@ export function record(w) {
     }
     // Not an ErrorEvent: an `error` some other node dispatched.
     if (typeof e.message !== 'string') return;
+    // The time first: reading a stack the first time formats it, which
+    // takes milliseconds.
+    const at = now();
     const v = e.error === undefined || e.error === null ? [false, '', '', e.message, '', undefined] : thrown(e.error);
-    H.push([P.ERROR, 0, now(), ...v, e.filename, e.lineno, e.colno, '', '']);
+    H.push([P.ERROR, 0, at, ...v, e.filename, e.lineno, e.colno, '', '']);
   });
   listen(w, 'unhandledrejection', (e) => H.push([P.ERROR, 1, now(), ...thrown(e.reason), '', 0, 0, '', '']));
 
