@@ -28,11 +28,14 @@
 //!   the next page. When the last request got no answer at all, the
 //!   Collector is unreachable, and everything is kept rather than bet on a
 //!   `keepalive` request that is likely to fail.
-//! - **After `pagehide`**: a `keepalive` request that fails while the page
-//!   lives on (back-forward cache) is kept in storage; a request that is
-//!   not `keepalive` (the browser cancels those as the page goes) is kept
-//!   in storage at once and its answer ignored; spans that end later are
-//!   kept in storage on `freeze`, or sent when the page is shown again.
+//! - **After `pagehide`**: `keepalive` requests in flight are counted as
+//!   unconfirmed at once (an unloading page never learns their fate, and a
+//!   page in the back-forward cache may be evicted without running again),
+//!   and uncounted if an answer comes after all; one that fails while the
+//!   page lives on is kept in storage. A request that is not `keepalive`
+//!   (the browser cancels those as the page goes) is kept in storage at
+//!   once and its answer ignored; spans that end later are kept in storage
+//!   on `freeze`, or sent when the page is shown again.
 //! - **Offline**: nothing is sent until the `online` event.
 //! - **Gzip**: bodies are gzipped where the browser can. Only HTTP answers
 //!   decide that an endpoint refuses gzip (its CORS settings not allowing
@@ -231,6 +234,9 @@ pub struct Machine {
     in_tick: bool,
     flushes: Vec<u32>,
     probe: bool,
+    /// The page was hidden while the probe was under way: the browser may
+    /// have cancelled it, so its failure says nothing about gzip.
+    probe_spoiled: bool,
     warned: u32,
     lost: Losses,
     /// Spans counted as unconfirmed whose request was answered after all.
@@ -264,6 +270,7 @@ impl Machine {
             in_tick: false,
             flushes: Vec::new(),
             probe: false,
+            probe_spoiled: false,
             warned: 0,
             lost: Losses::default(),
             confirmed: 0,
@@ -418,7 +425,7 @@ impl Machine {
             self.gzip = match (self.gzip, status) {
                 (Gzip::Probing(_), Some(_)) => Gzip::Works,
                 // A page going away cancels its requests.
-                (Gzip::Probing(_), None) if self.hidden => Gzip::Suspect,
+                (Gzip::Probing(_), None) if self.hidden || self.probe_spoiled => Gzip::Suspect,
                 (Gzip::Probing(k), None) => Gzip::Doubt(k + 1),
                 (g, _) => g,
             };
@@ -432,7 +439,7 @@ impl Machine {
             self.keepalive_bytes = self.keepalive_bytes.saturating_sub(b.bytes);
         }
         if b.unsure {
-            if status.is_none() {
+            if status.is_none() && self.gone {
                 // As counted: the browser fails an unloading page's
                 // requests though it sends `keepalive` ones on.
                 self.out.push(Cmd::Forget { id });
@@ -518,6 +525,7 @@ impl Machine {
     /// with `leaving`; `persisted` when bound for the back-forward cache):
     /// what waits goes now or is kept.
     pub fn hide(&mut self, leaving: bool, persisted: bool) {
+        self.probe_spoiled |= self.probe;
         self.hidden = true;
         self.leaving |= leaving;
         self.gone |= leaving && !persisted;
@@ -548,11 +556,13 @@ impl Machine {
         self.done_flushes();
     }
 
-    /// An unloading page rarely lives to see its requests answered: those
-    /// in flight are counted as unconfirmed now, while the count can still
-    /// be kept, and uncounted if an answer comes.
+    /// A page being left rarely lives to see its requests answered (an
+    /// unloading one never does; one in the back-forward cache may be
+    /// evicted without running again): those in flight are counted as
+    /// unconfirmed now, while the count can still be kept, and uncounted
+    /// if an answer comes.
     fn mark_unsure(&mut self) {
-        if !self.gone {
+        if !self.leaving {
             return;
         }
         for b in self.batches.iter_mut() {
@@ -678,6 +688,7 @@ impl Machine {
         }
         if matches!(self.gzip, Gzip::Probing(_)) {
             self.probe = true;
+            self.probe_spoiled = false;
             self.out.push(Cmd::Probe);
             return;
         }
@@ -1069,6 +1080,63 @@ mod tests {
         s.m.freeze();
         s.run();
         assert_eq!(s.stored.len(), 1);
+    }
+
+    #[test]
+    fn a_keepalive_in_flight_as_the_page_enters_the_back_forward_cache_is_counted_then_uncounted_if_answered() {
+        let mut s = Sim::new(true);
+        s.spans(3);
+        s.advance();
+        let (id, _, keepalive) = s.posts[0];
+        assert!(keepalive);
+        // The page may be evicted from the cache without running again:
+        // the request is counted as unconfirmed while that can be kept.
+        s.m.hide(true, true);
+        s.run();
+        assert_eq!(s.m.take_lost().unconfirmed, 3);
+        // Restored, it sees the answer after all.
+        s.m.show(s.now);
+        s.m.answered(s.now, id, Some(200), None, 0);
+        s.run();
+        assert_eq!(s.m.take_confirmed(), 3);
+        // Or sees it fail: kept for a retry, and uncounted too.
+        let mut s = Sim::new(true);
+        s.spans(3);
+        s.advance();
+        let id = s.posts[0].0;
+        s.m.hide(true, true);
+        s.run();
+        s.m.show(s.now);
+        s.m.answered(s.now, id, None, None, 0);
+        s.run();
+        assert_eq!(s.m.take_confirmed(), 3);
+        assert!(s.forgotten.is_empty(), "not given up");
+    }
+
+    #[test]
+    fn a_probe_cancelled_by_the_page_going_says_nothing_about_gzip() {
+        let mut s = Sim::new(true);
+        s.spans(10);
+        s.advance();
+        s.answer(None);
+        s.advance();
+        s.answer(Some(200));
+        assert_eq!(s.probes, 1);
+        // The page is hidden while the probe is under way, and shown again.
+        s.m.hide(false, false);
+        s.m.show(s.now);
+        s.m.answered(s.now, PROBE, None, None, 0);
+        s.run();
+        for _ in 0..3 {
+            s.spans(10);
+            s.advance();
+            s.answer(Some(200));
+            if s.probes > 1 {
+                s.m.answered(s.now, PROBE, Some(200), None, 0);
+                s.run();
+            }
+        }
+        assert!(s.warned.is_empty(), "{:?}", s.warned);
     }
 
     #[test]

@@ -444,6 +444,11 @@ impl Delivery {
                     spill::append(&mut self.stored, &self.url, n as usize, what);
                 }
             }
+        } else if !self.machine.is_leaving() {
+            // Answered after the page came back (the back-forward cache):
+            // off the count it carries, if that count is back in already.
+            let confirmed = self.machine.take_confirmed();
+            self.machine.carry_confirmed(confirmed);
         }
         // While the app's spans are asked for, storage is written once
         // they are in, in the run that takes them.
