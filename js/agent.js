@@ -65,24 +65,13 @@ function fail() {
 function call(rec) {
   if (dead || !X || !H) return undefined;
   if (rec) H.q.push(rec);
-  // A feed takes a slice, and the rest goes in a task of its own: a backlog
-  // (a heavy page's load, recorded before the module ran) is many short
-  // tasks. A call that needs its answer now takes everything before it.
-  const recs = H.q.splice(0, rec ? H.q.length : 64);
+  const recs = H.q.splice(0);
   if (!recs.length) return undefined;
   H.a = undefined;
   try {
     for (const r of recs) {
       if (r[0] === P.REQUEST && r[7] === undefined) r[7] = H.rxOf(r[4]);
-      if (r[0] === P.LOADED) {
-        for (const i of [2, 6]) if (typeof r[i] === 'function') r[i] = r[i]();
-        // A hundred resources a record, the others in records after it.
-        const list = r[6];
-        const rest = [];
-        for (let k = 100; k < list.length; k += 100) rest.push([P.RESOURCES, list.slice(k, k + 100)]);
-        H.q.unshift(...rest);
-        r[6] = list.slice(0, 100);
-      }
+      if (r[0] === P.LOADED) for (const i of [2, 6]) if (typeof r[i] === 'function') r[i] = r[i]();
     }
     let n = 0;
     encode(recs, (bytes) => {
@@ -95,13 +84,6 @@ function call(rec) {
     let pull;
     decode(X.memory, X.output(), n, (c) => (c[0] === P.C_PULL ? (pull = c) : exec(c)));
     if (pull) exec(pull);
-    if (H.q.length && !H.sliced) {
-      H.sliced = true;
-      later(() => {
-        H.sliced = false;
-        call();
-      });
-    }
   } catch (e) {
     fail(e);
   }

@@ -33,7 +33,6 @@ export const TIMER_RUN = 27;
 export const MUTATION = 28;
 export const ERROR = 29;
 export const UNSENT = 30;
-export const RESOURCES = 31;
 export const FAULT = 99;
 
 // Commands.

@@ -212,12 +212,7 @@ impl Waggle {
                     vitals::ttfb::loaded(&mut i.vitals, rt, nav.entry.phases[7]);
                 }
                 if rt.config.on(inst::DOCUMENT_LOAD) {
-                    i.load = document_load::loaded(rt, &nav, r);
-                }
-            }
-            rec::RESOURCES => {
-                if let Some(ctx) = i.load.clone() {
-                    document_load::resources(rt, &ctx, r);
+                    document_load::loaded(rt, &nav, r);
                 }
             }
             rec::URL => i.routes.observed(rt, r),
@@ -320,7 +315,6 @@ impl Waggle {
             errors: errors::Errors::default(),
             vitals,
             app: app_spans::AppSpans::default(),
-            load: None,
         });
         if let Some(d) = rt.delivery.as_mut() {
             d.show(&mut rt.io);

@@ -64,11 +64,10 @@ impl Nav {
 }
 
 /// Records the page load, once per page view; `r` is past the navigation
-/// entry. Returns the `documentLoad` span's context, the parent of the
-/// resources that come in later records.
-pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
+/// entry.
+pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
     if rt.sent & once::DOCUMENT_LOAD != 0 {
-        return None;
+        return;
     }
     rt.sent |= once::DOCUMENT_LOAD;
     let (nav_type, marks, activation) = (&nav.kind, nav.marks, nav.activation);
@@ -103,7 +102,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
     let mut root = rt.start_span("documentLoad", kind::INTERNAL, parent.as_ref(), rt.ns(nav.start.max(0.0)));
     root.end(rt.ns(load_end));
     if !root.sampled() {
-        return None;
+        return;
     }
     rt.url_attrs(&mut root, href);
     if !nav_type.is_empty() {
@@ -129,12 +128,10 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) -> Option<Ctx> {
     rt.finish(root);
     rt.finish(doc);
     resources(rt, &ctx, r);
-    Some(ctx)
 }
 
-/// `resourceFetch` spans, children of `documentLoad` (`ctx`): a heavy page's
-/// resources come in several records, so no task of the page's is long.
-pub fn resources(rt: &mut Runtime, ctx: &Ctx, r: &mut Rec<'_, '_>) {
+/// `resourceFetch` spans, children of `documentLoad` (`ctx`).
+fn resources(rt: &mut Runtime, ctx: &Ctx, r: &mut Rec<'_, '_>) {
     let mut list = r.arr();
     while list.left() > 0 {
         let mut item = list.arr();

@@ -23,6 +23,4 @@ pub struct Instruments {
     pub vitals: vitals::Vitals,
     /// The app's spans.
     pub app: app_spans::AppSpans,
-    /// The page load's span, for the resources that come after it.
-    pub load: Option<crate::runtime::Ctx>,
 }

@@ -67,8 +67,6 @@ pub mod rec {
     pub const ERROR: u32 = 29;
     /// Bodies other pages kept in storage, taken out of it by this page.
     pub const UNSENT: u32 = 30;
-    /// More of the page load's resources: `[list]`, as in `LOADED`.
-    pub const RESOURCES: u32 = 31;
     /// Fail on purpose (the tests' internal-failure path).
     pub const FAULT: u32 = 99;
 }

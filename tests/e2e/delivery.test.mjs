@@ -66,7 +66,7 @@ const routes = {
   '/csp/no-wasm.html': cspPage(false),
   '/many/index.html': (req, res) => {
     const q = new URL(req.url, 'http://x').searchParams;
-    const imgs = Array.from({ length: 1000 }, (_, i) => `<img src="/pages/delivery/px.svg?i=${i}" width="2" height="2" alt="">`).join('');
+    const imgs = Array.from({ length: 1000 }, (_, i) => `<img src="/pages/delivery/px.gif?i=${i}" width="2" height="2" alt="">`).join('');
     html(res, `<!doctype html><html><head><meta charset="utf-8"><title>Many resources</title>
 <script>
   performance.setResourceTimingBufferSize(2000);
@@ -501,7 +501,7 @@ test('a page of 1,000 resources loaded before init: every resourceFetch span, no
       return root && all.filter((s) => s.traceId === root.traceId && s.name === 'resourceFetch').length >= 1000;
     }, 20_000);
     const root = spans.find((s) => s.name === 'documentLoad' && s.attrs['url.full'] === url);
-    const imgs = new Set(spans.filter((s) => s.traceId === root.traceId && s.name === 'resourceFetch' && s.attrs['url.full'].includes('/px.svg?i=')).map((s) => s.attrs['url.full']));
+    const imgs = new Set(spans.filter((s) => s.traceId === root.traceId && s.name === 'resourceFetch' && s.attrs['url.full'].includes('/px.gif?i=')).map((s) => s.attrs['url.full']));
     assert.equal(imgs.size, 1000);
     await sleep(1000);
     const { initAt, longTasks, frames } = await page.evaluate(() => ({ initAt: window.initAt, longTasks: window.longTasks, frames: window.frames_ }));
