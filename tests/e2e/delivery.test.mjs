@@ -147,38 +147,53 @@ test('leaving right after a burst of 2,000 spans: all arrive, once', async () =>
 const inFileOrder = (collectors, name, run) => collectors.flatMap((c) => ofRun(c.spans(), name, run));
 
 // Spans still queued when the page is left go in the pagehide flush; the
-// restored page sends what it makes next. (A page left while an export
-// request is still under way, as right after a big burst, is not restored
-// by Chromium at all: it reports the reason as "masked", with or without
-// this exporter's changes.)
+// restored page sends what it makes next. Whether a page is kept at all is
+// Chromium's call: now and then, with the machine busy, it evicts the page
+// it was caching and reports the reason as "JavaScriptExecution" (DevTools)
+// or "masked" (notRestoredReasons), and the way back reloads it. So the
+// leave-and-return is tried up to three times: every try must deliver each
+// span once, restored or not, and at least one try must be a restore.
 test('a page left for another and restored from the back-forward cache sends everything, once', async () => {
   // Playwright turns the cache off by default.
   const bfBrowser = await launchBrowser({ ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+  const tries = [];
   try {
     const url = `${server.url}/bfcache/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
-    const { page, consoleMessages, pageErrors } = await openPage(bfBrowser, url);
-    assert.equal(await page.evaluate(() => window.ready), true);
-    const run = 'bfcache';
-    await page.evaluate((run) => {
-      window.restored = 0;
-      addEventListener('pageshow', (e) => { if (e.persisted) window.restored += 1; });
-      window.burst('fault.bfcache', 30, run);
-    }, run);
-    await page.goto(`${server.url}/pages/delivery/plain.html`);
-    await page.goBack({ waitUntil: 'commit' });
-    let restored = 0;
-    for (let i = 0; i < 25 && restored !== 1; i++) {
-      await sleep(200);
-      restored = await page.evaluate(() => window.restored).catch(() => 0);
+    let delivered = 0;
+    for (let t = 0; t < 3 && !tries.some((x) => x.restored); t++) {
+      const { page, consoleMessages, pageErrors } = await openPage(bfBrowser, url);
+      const cdp = await page.context().newCDPSession(page);
+      const notUsed = [];
+      cdp.on('Page.backForwardCacheNotUsed', (e) => notUsed.push(...e.notRestoredExplanations.map((x) => x.reason)));
+      await cdp.send('Page.enable');
+      assert.equal(await page.evaluate(() => window.ready), true);
+      const run = `bfcache-${t}`;
+      await page.evaluate((run) => {
+        window.restored = 0;
+        addEventListener('pageshow', (e) => { if (e.persisted) window.restored += 1; });
+        window.burst('fault.bfcache', 30, run);
+      }, run);
+      await page.goto(`${server.url}/pages/delivery/plain.html`);
+      await page.goBack({ waitUntil: 'commit' });
+      let restored = 0;
+      for (let i = 0; i < 25 && restored !== 1 && !notUsed.length; i++) {
+        await sleep(200);
+        restored = await page.evaluate(() => window.restored).catch(() => 0);
+      }
+      tries.push({ restored: restored === 1, reasons: notUsed });
+      // A reloaded page has its agent again once ready; a restored one at once.
+      await page.waitForFunction(() => window.ready, null, { timeout: 10_000 });
+      await page.evaluate((run) => window.burst('fault.bfcache', 30, run + '-after'), run);
+      await collector.waitForSpans((all) => ofRun(all, 'fault.bfcache', run).length >= 30 && ofRun(all, 'fault.bfcache', run + '-after').length >= 30, 15_000);
+      await sleep(500);
+      assertEachOnce(ofRun(collector.spans(), 'fault.bfcache', run), 30, `try ${t + 1}, before leaving`);
+      assertEachOnce(ofRun(collector.spans(), 'fault.bfcache', run + '-after'), 30, `try ${t + 1}, after coming back`);
+      delivered += ofRun(collector.spans(), 'fault.bfcache', run).length + ofRun(collector.spans(), 'fault.bfcache', run + '-after').length;
+      assert.deepEqual(pageErrors, [], formatConsole(consoleMessages, pageErrors));
+      await page.close();
     }
-    assert.equal(restored, 1, `the page came back from the back-forward cache: ${JSON.stringify(await page.evaluate(() => performance.getEntriesByType('navigation')[0].notRestoredReasons))}`);
-    await page.evaluate((run) => window.burst('fault.bfcache', 30, run + '-after'), run);
-    await collector.waitForSpans((all) => ofRun(all, 'fault.bfcache', run).length >= 30 && ofRun(all, 'fault.bfcache', run + '-after').length >= 30, 15_000);
-    await sleep(500);
-    assertEachOnce(ofRun(collector.spans(), 'fault.bfcache', run), 30, 'before leaving');
-    assertEachOnce(ofRun(collector.spans(), 'fault.bfcache', run + '-after'), 30, 'after the restore');
-    figures.bfcache = { produced: 60, delivered: ofRun(collector.spans(), 'fault.bfcache', run).length + ofRun(collector.spans(), 'fault.bfcache', run + '-after').length };
-    assert.deepEqual(pageErrors, [], formatConsole(consoleMessages, pageErrors));
+    assert.ok(tries.some((x) => x.restored), `no try came back from the back-forward cache: ${JSON.stringify(tries)}`);
+    figures.bfcache = { produced: 60 * tries.length, delivered, tries };
   } finally {
     await bfBrowser.close();
   }
