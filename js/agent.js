@@ -112,9 +112,18 @@ const later = (f) => (g.scheduler && g.scheduler.postTask ? g.scheduler.postTask
 
 function exec(c) {
   switch (c[0]) {
-    case P.C_LOG:
-      console[['debug', 'info', 'warn', 'error'][c[1]] || 'log'](`[waggle] ${c[2]}`);
+    case P.C_LOG: {
+      // Level 4 is a group: its first line the heading, one entry per
+      // other line. An option's RegExp is named by its index (\x01 and the
+      // number): its source goes there.
+      const lines = `[waggle] ${c[2]}`.replace(/\x01(\d+)/g, (_, i) => H.rx[i]).split('\n');
+      console[['debug', 'info', 'warn', 'error', 'group'][c[1]]](lines[0]);
+      if (c[1] > 3) {
+        for (const l of lines.slice(1)) console.log(l);
+        console.groupEnd();
+      }
       break;
+    }
     case P.C_TIMER: {
       const id = c[1];
       clearTimeout(S.timers[id]);

@@ -169,6 +169,11 @@ pub struct Config {
     pub sample_by: SampleBy,
     /// Log what the agent does to the console.
     pub debug: bool,
+    /// `debug.traceUrl`: a link to each trace, `{traceId}` standing for
+    /// its id (empty: none).
+    pub trace_url: String,
+    /// `wasmUrl`, as given (the JS side reads it before the module runs).
+    pub wasm_url: Option<String>,
 }
 
 /// The `endpoint` used when none is given: a Collector on this machine.
@@ -196,6 +201,8 @@ impl Default for Config {
             session_persist: true,
             sample_by: SampleBy::Trace,
             debug: false,
+            trace_url: String::new(),
+            wasm_url: None,
         }
     }
 }
@@ -230,7 +237,7 @@ const TOP: Table = &[
     ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']"),
     ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }"),
     ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'"),
-    ("debug", FLAG, 8, "a boolean"),
+    ("debug", FLAG, 8, "a boolean or an object such as { traceUrl: 'https://ui.example.com/trace?id={traceId}' }"),
     // Read by the JS side before the module exists; checked here so a
     // wrong type is still reported by name.
     ("wasmUrl", TEXT, 4, "a string"),
@@ -259,7 +266,9 @@ const SESSION: Table = &[
     ("persist", FLAG, 9, "a boolean"),
 ];
 
-const TABLES: [Table; 4] = [TOP, INSTRUMENTATIONS, BATCH, SESSION];
+const DEBUG: Table = &[("traceUrl", TEXT, 5, "a string")];
+
+const TABLES: [Table; 5] = [TOP, INSTRUMENTATIONS, BATCH, SESSION, DEBUG];
 
 /// The range of each whole-number slot.
 const WHOLE_RANGE: [(f64, f64); 3] = [(1.0, 10_000.0), (0.0, 60_000.0), (1.0, 1_000_000.0)];
@@ -277,6 +286,46 @@ fn num(n: f64) -> String {
     let mut s = Vec::new();
     push_f64(&mut s, n);
     super::num::bytes_to_string(s)
+}
+
+/// `'text'`, or `undefined` for none.
+fn quoted(out: &mut String, t: Option<&String>) {
+    match t {
+        Some(t) => {
+            out.push('\'');
+            out.push_str(t);
+            out.push('\'');
+        }
+        None => out.push_str("undefined"),
+    }
+}
+
+fn flag(out: &mut String, b: bool) {
+    out.push_str(if b { "true" } else { "false" });
+}
+
+/// An attribute value as JavaScript would write it.
+fn value(out: &mut String, v: &Value) {
+    match v {
+        Value::Str(s) => quoted(out, Some(s)),
+        Value::Int(i) => {
+            let mut b = Vec::new();
+            super::num::push_i64(&mut b, *i);
+            out.push_str(&super::num::bytes_to_string(b));
+        }
+        Value::F64(f) => out.push_str(&num(*f)),
+        Value::Bool(b) => flag(out, *b),
+        Value::Arr(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                value(out, item);
+            }
+            out.push(']');
+        }
+    }
 }
 
 fn err(option: &str, message: String) -> ConfigError {
@@ -427,6 +476,13 @@ impl Config {
                     let t = text(v).map_err(|m| if m.is_empty() { wrong() } else { err(&option, String::from(m)) })?;
                     self.set_text(slot, t).map_err(|m| err(&option, m))?;
                 }
+                // `debug` may be an object of its own options.
+                FLAG if slot == 8 && matches!(v, ConfigValue::Object(_)) => {
+                    self.debug = true;
+                    if let ConfigValue::Object(e) = v {
+                        self.walk(&option, e, DEBUG)?;
+                    }
+                }
                 FLAG => {
                     let ConfigValue::Bool(b) = v else { return Err(wrong()) };
                     match slot {
@@ -547,9 +603,107 @@ impl Config {
                 }
                 self.endpoint = String::from(trimmed);
             }
-            _ => {}
+            4 => self.wasm_url = Some(t),
+            _ => {
+                if !super::text::contains(&t, "{traceId}") {
+                    return Err(String::from("must contain {traceId}, where each trace's id goes"));
+                }
+                self.trace_url = t;
+            }
         }
         Ok(())
+    }
+
+    /// The resolved options as one console line (`debug`): every option
+    /// with its value, defaults included, in the order of the options
+    /// table, then the instrumentations that run and where spans go. A
+    /// RegExp is written as `\u{1}` and its index, for the page to put its
+    /// source in.
+    pub fn describe(&self, traces_url: &str) -> String {
+        let mut out = String::from("started with ");
+        self.show(&mut out, TOP);
+        out.push_str("; instrumentations on:");
+        for (i, name) in INSTRUMENTATION_NAMES.iter().enumerate() {
+            if self.on(1 << i) {
+                out.push(' ');
+                out.push_str(name);
+            }
+        }
+        out.push_str("; spans go to ");
+        out.push_str(traces_url);
+        out
+    }
+
+    fn show(&self, out: &mut String, table: Table) {
+        out.push_str("{ ");
+        for (i, &(name, kind, slot, _)) in table.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+            out.push_str(": ");
+            match kind {
+                OBJECT => self.show(out, TABLES[slot as usize]),
+                TEXT => quoted(
+                    out,
+                    match slot {
+                        0 => Some(&self.service_name),
+                        1 => self.service_version.as_ref(),
+                        2 => self.environment.as_ref(),
+                        3 => Some(&self.endpoint),
+                        4 => self.wasm_url.as_ref(),
+                        _ => Some(&self.trace_url),
+                    },
+                ),
+                FLAG => match slot {
+                    8 if !self.trace_url.is_empty() => self.show(out, DEBUG),
+                    8 => flag(out, self.debug),
+                    9 => flag(out, self.session_persist),
+                    bit => flag(out, self.on(1 << bit)),
+                },
+                WHOLE => out.push_str(&num([self.max_export_batch_size as f64, f64::from(self.scheduled_delay_ms), self.max_queue_size as f64][slot as usize])),
+                RATE => out.push_str(&num(self.sample_rate)),
+                MINUTES => out.push_str(&num(if slot == 3 { self.session_inactivity_minutes } else { self.session_max_minutes })),
+                PATTERNS => {
+                    out.push('[');
+                    for (j, p) in (if slot == 0 { &self.propagate_urls } else { &self.ignore_urls }).iter().enumerate() {
+                        if j > 0 {
+                            out.push_str(", ");
+                        }
+                        match p {
+                            UrlPattern::Prefix(s) => quoted(out, Some(s)),
+                            UrlPattern::Regex(r) => {
+                                out.push('\u{1}');
+                                out.push_str(&num(f64::from(*r)));
+                            }
+                        }
+                    }
+                    out.push(']');
+                }
+                LIST => {
+                    out.push('[');
+                    for (j, s) in (if slot == 0 { &self.redact_query_params } else { &self.interaction_events }).iter().enumerate() {
+                        if j > 0 {
+                            out.push_str(", ");
+                        }
+                        quoted(out, Some(s));
+                    }
+                    out.push(']');
+                }
+                ATTRIBUTES => {
+                    out.push('{');
+                    for (j, (k, v)) in self.attributes.iter().enumerate() {
+                        out.push_str(if j > 0 { ", " } else { " " });
+                        quoted(out, Some(k));
+                        out.push_str(": ");
+                        value(out, v);
+                    }
+                    out.push_str(if self.attributes.is_empty() { "}" } else { " }" });
+                }
+                _ => quoted(out, Some(&String::from(if self.sample_by == SampleBy::Session { "session" } else { "trace" }))),
+            }
+        }
+        out.push_str(" }");
     }
 
     /// `{endpoint}/v1/traces`, absolute: a path is on `origin`.
@@ -624,6 +778,10 @@ mod tests {
             (obj(&[name(), ("sampleBy", Str("user".into()))]), "sampleBy", "'trace' or 'session'"),
             (obj(&[name(), ("wasmUrl", Bool(true))]), "wasmUrl", "must be a string"),
             (obj(&[name(), ("debug", Other("function".into()))]), "debug", "got function"),
+            (obj(&[name(), ("debug", Number(1.0))]), "debug", "must be a boolean or an object such as { traceUrl: "),
+            (obj(&[name(), ("debug", obj(&[("traceURL", Str("x".into()))]))]), "debug.traceURL", "did you mean `traceUrl`?"),
+            (obj(&[name(), ("debug", obj(&[("traceUrl", Bool(true))]))]), "debug.traceUrl", "must be a string, got boolean"),
+            (obj(&[name(), ("debug", obj(&[("traceUrl", Str("https://ui.test/trace".into()))]))]), "debug.traceUrl", "must contain {traceId}"),
         ];
         for (input, option, fragment) in cases {
             let e = Config::parse(&input).unwrap_err();
@@ -657,6 +815,62 @@ mod tests {
         assert!(!c.on(inst::XHR) && c.on(inst::FETCH) && c.on(inst::CONSOLE_ERRORS));
         assert_eq!(c.scheduled_delay_ms, 0);
         assert!(c.debug);
+    }
+
+    #[test]
+    fn debug_is_a_boolean_or_an_object_with_a_trace_link() {
+        let on = |v: ConfigValue| Config::parse(&obj(&[name(), ("debug", v)])).unwrap();
+        let c = on(Bool(true));
+        assert!(c.debug && c.trace_url.is_empty());
+        let c = on(obj(&[]));
+        assert!(c.debug && c.trace_url.is_empty(), "an empty object is debug without links");
+        let c = on(obj(&[("traceUrl", Str("https://ui.honeycomb.io/t/environments/e/trace?trace_id={traceId}".into()))]));
+        assert!(c.debug);
+        assert_eq!(c.trace_url, "https://ui.honeycomb.io/t/environments/e/trace?trace_id={traceId}");
+        assert!(!on(Bool(false)).debug);
+    }
+
+    #[test]
+    fn the_debug_init_line_names_every_option_with_its_value() {
+        let c = Config::parse(&obj(&[name()])).unwrap();
+        assert_eq!(
+            c.describe("http://localhost:4318/v1/traces"),
+            "started with { serviceName: 'shop', serviceVersion: undefined, environment: undefined, endpoint: 'http://localhost:4318', \
+             sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [], redactQueryParams: [], attributes: {}, \
+             instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false }, \
+             batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1000, maxQueueSize: 20000 }, interactionEvents: ['click'], \
+             session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', debug: false, wasmUrl: undefined }; \
+             instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors; spans go to http://localhost:4318/v1/traces"
+        );
+        let c = Config::parse(&obj(&[
+            name(),
+            ("serviceVersion", Str("1.2".into())),
+            ("sampleRate", Number(0.25)),
+            ("propagateTraceHeaderCorsUrls", Array(vec![Str("https://api.test/".into()), Regex(3)])),
+            ("attributes", obj(&[("app.tier", Str("gold".into())), ("app.n", Array(vec![Number(1.0), Number(2.5)])), ("app.on", Bool(true))])),
+            ("instrumentations", obj(&[("xhr", Bool(false)), ("consoleErrors", Bool(true))])),
+            ("interactionEvents", Array(vec![Str("click".into()), Str("submit".into())])),
+            ("sampleBy", Str("session".into())),
+            ("debug", obj(&[("traceUrl", Str("https://ui.test/t?id={traceId}".into()))])),
+            ("wasmUrl", Str("/assets/w.wasm".into())),
+        ]))
+        .unwrap();
+        let line = c.describe("https://x.test/v1/traces");
+        for part in [
+            "serviceVersion: '1.2'",
+            "sampleRate: 0.25",
+            "propagateTraceHeaderCorsUrls: ['https://api.test/', \u{1}3]",
+            "attributes: { 'app.tier': 'gold', 'app.n': [1, 2.5], 'app.on': true }",
+            "xhr: false",
+            "consoleErrors: true",
+            "interactionEvents: ['click', 'submit']",
+            "sampleBy: 'session'",
+            "debug: { traceUrl: 'https://ui.test/t?id={traceId}' }",
+            "wasmUrl: '/assets/w.wasm'",
+            "instrumentations on: documentLoad fetch interactions routeChanges webVitals errors consoleErrors;",
+        ] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
     }
 
     #[test]
