@@ -617,6 +617,15 @@ export function setGlobalAttributes(attributes) {
   apply(P.GLOBALS, attributes);
 }
 
+/**
+ * Names the route of the view now shown (`'/products/:id'`): spans carry
+ * it as `waggle.page.route` instead of the path until the URL's path
+ * changes; null takes it back.
+ */
+export function setRoute(route) {
+  apply(P.ROUTE, route);
+}
+
 /** @internal For tests: the next call into the module fails inside it, as a bug would. */
 export function __fault() {
   if (H) H.q.push([P.FAULT]);

@@ -215,3 +215,16 @@ export function setUser(user: Record<string, AttributeValue | null | undefined> 
  */
 export function setGlobalAttributes(attributes: Record<string, AttributeValue | null | undefined>): void;
 
+/**
+ * Names the route of the view now shown, as a low-cardinality template
+ * such as `'/products/:id'`: `waggle.page.route` (on every span from now,
+ * on the route change that led here if it is still open, and
+ * `waggle.route.to`) carries it instead of the path, until the URL's path
+ * changes. Routers call it right after they change the URL; the entry
+ * points `waggle-rum/react-router`, `waggle-rum/vue-router` and
+ * `waggle-rum/next` do. `null` takes the name back. The raw URL stays in
+ * `browser.document.url.full` and `url.full`.
+ * @example
+ * setRoute('/products/:id');
+ */
+export function setRoute(route: string | null): void;

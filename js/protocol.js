@@ -34,6 +34,7 @@ export const MUTATION = 28;
 export const ERROR = 29;
 export const UNSENT = 30;
 export const RESOURCES = 31;
+export const ROUTE = 32;
 export const FAULT = 99;
 
 // Commands.

@@ -172,6 +172,10 @@ impl Waggle {
                 let v = r.tree();
                 rt.set_globals(&v);
             }
+            rec::ROUTE => {
+                let v = r.tree();
+                rt.set_route(&v);
+            }
             rec::SESSION => {
                 let stored = r.opt_str().map(String::from);
                 rt.session(stored.as_deref(), false);

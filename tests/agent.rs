@@ -501,6 +501,13 @@ impl Page {
         });
     }
 
+    fn set_route(&mut self, v: ConfigValue) {
+        self.send(|w| {
+            w.arr(2);
+            w.uint(rec::ROUTE);
+            w.tree(&v);
+        });
+    }
 
     /// Lets the page be quiet for `ms`, polled as the page would.
     fn quiet(&mut self, ms: f64) {
@@ -575,4 +582,43 @@ fn debug_logs_the_configuration_then_each_export_with_its_spans_at_a_visible_lev
     q.init(obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
     q.flush();
     assert!(q.logs().is_empty(), "{:?}", q.logs());
+}
+
+#[test]
+fn a_route_named_right_after_the_url_changed_is_that_route_change_s_and_the_page_s() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
+    // The first view, named at once.
+    p.set_route(Str("/cart".into()));
+    p.url(0, "https://shop.test/cart?x=1", "pushState");
+    p.url(1, "https://shop.test/products/42?ref=home", "pushState");
+    // The router renders, then names the new view's route.
+    p.now += 20.0;
+    p.set_route(Str("/products/:id".into()));
+    p.quiet(300.0);
+    // A query change on the same path keeps the name; a bad value is
+    // refused with a warning and changes nothing.
+    p.url(0, "https://shop.test/products/42?ref=home", "replaceState");
+    p.url(1, "https://shop.test/products/42?tab=reviews", "replaceState");
+    p.set_route(Number(3.0));
+    p.quiet(300.0);
+    // Another path, never named: its path.
+    p.url(0, "https://shop.test/products/42?tab=reviews", "pushState");
+    p.url(1, "https://shop.test/about", "pushState");
+    p.quiet(300.0);
+    p.flush();
+    let routes: Vec<(J, J)> = p.spans().into_iter().filter(|(_, s)| s["name"] == "routeChange").collect();
+    assert_eq!(routes.len(), 3);
+    let s = |i: usize, k: &str| attr(&routes[i].1, k).and_then(|v| v["stringValue"].as_str()).map(String::from);
+    let r = |i: usize, k: &str| attr(&routes[i].0, k).and_then(|v| v["stringValue"].as_str()).map(String::from);
+    let some = |v: &str| Some(v.to_string());
+    assert_eq!((s(0, "waggle.route.from"), s(0, "waggle.route.to"), s(0, "waggle.page.route")), (some("/cart"), some("/products/:id"), some("/products/:id")));
+    assert_eq!(r(0, "waggle.page.route"), some("/products/:id"), "the context it ended in");
+    // The raw URL stays in the URL attributes.
+    assert_eq!(s(0, "browser.document.url.full"), some("https://shop.test/products/42?ref=home"));
+    assert_eq!(r(0, "browser.document.url.full"), some("https://shop.test/products/42?ref=home"));
+    assert_eq!((s(1, "waggle.route.from"), s(1, "waggle.route.to")), (some("/products/:id"), some("/products/:id")));
+    assert_eq!((s(2, "waggle.route.from"), s(2, "waggle.route.to"), r(2, "waggle.page.route")), (some("/products/:id"), some("/about"), some("/about")));
+    let warned = p.logs().into_iter().filter(|(l, t)| *l == 2 && t.starts_with("setRoute takes a route template")).count();
+    assert_eq!(warned, 1);
 }

@@ -69,6 +69,8 @@ pub mod rec {
     pub const UNSENT: u32 = 30;
     /// More of the page load's resources: `[list]`, as in `LOADED`.
     pub const RESOURCES: u32 = 31;
+    /// `setRoute`: the view's route template, or null.
+    pub const ROUTE: u32 = 32;
     /// Fail on purpose (the tests' internal-failure path).
     pub const FAULT: u32 = 99;
 }
