@@ -288,7 +288,7 @@ impl Waggle {
         rt.io.clock = Clock::new(time_origin);
         let url = config.traces_url(&origin);
         if config.debug {
-            rt.io.log(1, &config.describe(&url));
+            rt.io.log(1, &config.describe(&options, &url));
         }
         let resource = ResourceInfo {
             service_name: config.service_name.clone(),

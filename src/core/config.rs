@@ -172,8 +172,6 @@ pub struct Config {
     /// `debug.traceUrl`: a link to each trace, `{traceId}` standing for
     /// its id (empty: none).
     pub trace_url: String,
-    /// `wasmUrl`, as given (the JS side reads it before the module runs).
-    pub wasm_url: Option<String>,
 }
 
 /// The `endpoint` used when none is given: a Collector on this machine.
@@ -202,7 +200,6 @@ impl Default for Config {
             sample_by: SampleBy::Trace,
             debug: false,
             trace_url: String::new(),
-            wasm_url: None,
         }
     }
 }
@@ -220,53 +217,54 @@ const LIST: u8 = 7;
 const ATTRIBUTES: u8 = 8;
 const SAMPLE_BY: u8 = 9;
 
-type Table = &'static [(&'static str, u8, u8, &'static str)];
+// The fifth item is how the default reads in the debug line.
+type Table = &'static [(&'static str, u8, u8, &'static str, &'static str)];
 
 const TOP: Table = &[
-    ("serviceName", TEXT, 0, "a string"),
-    ("serviceVersion", TEXT, 1, "a string"),
-    ("environment", TEXT, 2, "a string"),
-    ("endpoint", TEXT, 3, "a string"),
-    ("sampleRate", RATE, 5, "a number from 0 to 1"),
-    ("propagateTraceHeaderCorsUrls", PATTERNS, 0, "a string, a RegExp or an array of them"),
-    ("ignoreUrls", PATTERNS, 1, "a string, a RegExp or an array of them"),
-    ("redactQueryParams", LIST, 0, "an array of strings"),
-    ("attributes", ATTRIBUTES, 0, "an object of attribute values"),
-    ("instrumentations", OBJECT, 1, "an object such as { xhr: false }"),
-    ("batch", OBJECT, 2, "an object such as { maxExportBatchSize: 512 }"),
-    ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']"),
-    ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }"),
-    ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'"),
-    ("debug", FLAG, 8, "a boolean or an object such as { traceUrl: 'https://ui.example.com/trace?id={traceId}' }"),
+    ("serviceName", TEXT, 0, "a string", ""),
+    ("serviceVersion", TEXT, 1, "a string", "undefined"),
+    ("environment", TEXT, 2, "a string", "undefined"),
+    ("endpoint", TEXT, 3, "a string", "'http://localhost:4318'"),
+    ("sampleRate", RATE, 5, "a number from 0 to 1", "1"),
+    ("propagateTraceHeaderCorsUrls", PATTERNS, 0, "a string, a RegExp or an array of them", "[]"),
+    ("ignoreUrls", PATTERNS, 1, "a string, a RegExp or an array of them", "[]"),
+    ("redactQueryParams", LIST, 0, "an array of strings", "[]"),
+    ("attributes", ATTRIBUTES, 0, "an object of attribute values", "{}"),
+    ("instrumentations", OBJECT, 1, "an object such as { xhr: false }", ""),
+    ("batch", OBJECT, 2, "an object such as { maxExportBatchSize: 512 }", ""),
+    ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']", "['click']"),
+    ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }", ""),
+    ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'", "'trace'"),
+    ("debug", FLAG, 8, "a boolean or an object such as { traceUrl: '…{traceId}' }", "false"),
     // Read by the JS side before the module exists; checked here so a
     // wrong type is still reported by name.
-    ("wasmUrl", TEXT, 4, "a string"),
+    ("wasmUrl", TEXT, 4, "a string", "undefined"),
 ];
 
 const INSTRUMENTATIONS: Table = &[
-    ("documentLoad", FLAG, 0, "a boolean"),
-    ("fetch", FLAG, 1, "a boolean"),
-    ("xhr", FLAG, 2, "a boolean"),
-    ("interactions", FLAG, 3, "a boolean"),
-    ("routeChanges", FLAG, 4, "a boolean"),
-    ("webVitals", FLAG, 5, "a boolean"),
-    ("errors", FLAG, 6, "a boolean"),
-    ("consoleErrors", FLAG, 7, "a boolean"),
+    ("documentLoad", FLAG, 0, "a boolean", "true"),
+    ("fetch", FLAG, 1, "a boolean", "true"),
+    ("xhr", FLAG, 2, "a boolean", "true"),
+    ("interactions", FLAG, 3, "a boolean", "true"),
+    ("routeChanges", FLAG, 4, "a boolean", "true"),
+    ("webVitals", FLAG, 5, "a boolean", "true"),
+    ("errors", FLAG, 6, "a boolean", "true"),
+    ("consoleErrors", FLAG, 7, "a boolean", "false"),
 ];
 
 const BATCH: Table = &[
-    ("maxExportBatchSize", WHOLE, 0, "a number"),
-    ("scheduledDelayMillis", WHOLE, 1, "a number"),
-    ("maxQueueSize", WHOLE, 2, "a number"),
+    ("maxExportBatchSize", WHOLE, 0, "a number", "512"),
+    ("scheduledDelayMillis", WHOLE, 1, "a number", "1000"),
+    ("maxQueueSize", WHOLE, 2, "a number", "20000"),
 ];
 
 const SESSION: Table = &[
-    ("inactivityMinutes", MINUTES, 3, "a number of minutes"),
-    ("maxMinutes", MINUTES, 4, "a number of minutes"),
-    ("persist", FLAG, 9, "a boolean"),
+    ("inactivityMinutes", MINUTES, 3, "a number of minutes", "15"),
+    ("maxMinutes", MINUTES, 4, "a number of minutes", "240"),
+    ("persist", FLAG, 9, "a boolean", "true"),
 ];
 
-const DEBUG: Table = &[("traceUrl", TEXT, 5, "a string")];
+const DEBUG: Table = &[("traceUrl", TEXT, 5, "a string", "undefined")];
 
 const TABLES: [Table; 5] = [TOP, INSTRUMENTATIONS, BATCH, SESSION, DEBUG];
 
@@ -288,43 +286,67 @@ fn num(n: f64) -> String {
     super::num::bytes_to_string(s)
 }
 
-/// `'text'`, or `undefined` for none.
-fn quoted(out: &mut String, t: Option<&String>) {
-    match t {
-        Some(t) => {
-            out.push('\'');
-            out.push_str(t);
-            out.push('\'');
+/// A table's options as given, or their defaults.
+fn show(out: &mut Vec<u8>, table: Table, given: &[(String, ConfigValue)]) {
+    out.extend_from_slice(b"{ ");
+    for (i, &(name, kind, slot, _, default)) in table.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
         }
-        None => out.push_str("undefined"),
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        match given.iter().find(|(k, v)| k == name && *v != ConfigValue::Undefined).map(|(_, v)| v) {
+            // `debug` as an object has a table too.
+            Some(ConfigValue::Object(e)) if kind != ATTRIBUTES => show(out, if kind == OBJECT { TABLES[slot as usize] } else { DEBUG }, e),
+            Some(v) => shown(out, v),
+            None if kind == OBJECT => show(out, TABLES[slot as usize], &[]),
+            None => out.extend_from_slice(default.as_bytes()),
+        }
     }
+    out.extend_from_slice(b" }");
 }
 
-fn flag(out: &mut String, b: bool) {
-    out.push_str(if b { "true" } else { "false" });
-}
-
-/// An attribute value as JavaScript would write it.
-fn value(out: &mut String, v: &Value) {
+/// A value as JavaScript writes it.
+fn shown(out: &mut Vec<u8>, v: &ConfigValue) {
     match v {
-        Value::Str(s) => quoted(out, Some(s)),
-        Value::Int(i) => {
-            let mut b = Vec::new();
-            super::num::push_i64(&mut b, *i);
-            out.push_str(&super::num::bytes_to_string(b));
+        ConfigValue::Str(s) => {
+            out.push(b'\'');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'\'');
         }
-        Value::F64(f) => out.push_str(&num(*f)),
-        Value::Bool(b) => flag(out, *b),
-        Value::Arr(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
+        ConfigValue::Number(n) => push_f64(out, *n),
+        ConfigValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        ConfigValue::Regex(i) => {
+            out.push(1);
+            push_f64(out, f64::from(*i));
+        }
+        ConfigValue::Array(items) => {
+            out.push(b'[');
+            for (i, x) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.extend_from_slice(b", ");
                 }
-                value(out, item);
+                shown(out, x);
             }
-            out.push(']');
+            out.push(b']');
         }
+        ConfigValue::Object(e) => {
+            out.push(b'{');
+            for (k, x) in e {
+                out.extend_from_slice(b" '");
+                out.extend_from_slice(k.as_bytes());
+                out.extend_from_slice(b"': ");
+                shown(out, x);
+                out.push(b',');
+            }
+            // `{ 'a': 1, 'b': 2 }`, `{}`.
+            if !e.is_empty() {
+                out.pop();
+                out.push(b' ');
+            }
+            out.push(b'}');
+        }
+        other => out.extend_from_slice(other.type_name().as_bytes()),
     }
 }
 
@@ -456,7 +478,7 @@ impl Config {
     fn walk(&mut self, prefix: &str, entries: &[(String, ConfigValue)], table: Table) -> Result<(), ConfigError> {
         for (k, v) in entries {
             let option = path(prefix, k);
-            let Some(&(_, kind, slot, expected)) = table.iter().find(|o| o.0 == k) else {
+            let Some(&(_, kind, slot, expected, _)) = table.iter().find(|o| o.0 == k) else {
                 return Err(unknown(option, k, table));
             };
             if *v == ConfigValue::Undefined {
@@ -603,10 +625,10 @@ impl Config {
                 }
                 self.endpoint = String::from(trimmed);
             }
-            4 => self.wasm_url = Some(t),
+            4 => {}
             _ => {
                 if !super::text::contains(&t, "{traceId}") {
-                    return Err(String::from("must contain {traceId}, where each trace's id goes"));
+                    return Err(String::from("must contain {traceId}, where a trace's id goes"));
                 }
                 self.trace_url = t;
             }
@@ -614,96 +636,28 @@ impl Config {
         Ok(())
     }
 
-    /// The resolved options as one console line (`debug`): every option
-    /// with its value, defaults included, in the order of the options
-    /// table, then the instrumentations that run and where spans go. A
-    /// RegExp is written as `\u{1}` and its index, for the page to put its
-    /// source in.
-    pub fn describe(&self, traces_url: &str) -> String {
-        let mut out = String::from("started with ");
-        self.show(&mut out, TOP);
-        out.push_str("; instrumentations on:");
+    /// The options as one console line (`debug`), `options` as given to
+    /// [`Config::parse`]: every option with its value, the default where
+    /// none was given, in the order of the options table; then the
+    /// instrumentations that run and where spans go. A RegExp is written as
+    /// `\u{1}` and its index, for the page to put its source in.
+    pub fn describe(&self, options: &ConfigValue, traces_url: &str) -> String {
+        let mut out = Vec::from(&b"started with "[..]);
+        let given = match options {
+            ConfigValue::Object(e) => e.as_slice(),
+            _ => &[],
+        };
+        show(&mut out, TOP, given);
+        out.extend_from_slice(b"; instrumentations on:");
         for (i, name) in INSTRUMENTATION_NAMES.iter().enumerate() {
             if self.on(1 << i) {
-                out.push(' ');
-                out.push_str(name);
+                out.push(b' ');
+                out.extend_from_slice(name.as_bytes());
             }
         }
-        out.push_str("; spans go to ");
-        out.push_str(traces_url);
-        out
-    }
-
-    fn show(&self, out: &mut String, table: Table) {
-        out.push_str("{ ");
-        for (i, &(name, kind, slot, _)) in table.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(name);
-            out.push_str(": ");
-            match kind {
-                OBJECT => self.show(out, TABLES[slot as usize]),
-                TEXT => quoted(
-                    out,
-                    match slot {
-                        0 => Some(&self.service_name),
-                        1 => self.service_version.as_ref(),
-                        2 => self.environment.as_ref(),
-                        3 => Some(&self.endpoint),
-                        4 => self.wasm_url.as_ref(),
-                        _ => Some(&self.trace_url),
-                    },
-                ),
-                FLAG => match slot {
-                    8 if !self.trace_url.is_empty() => self.show(out, DEBUG),
-                    8 => flag(out, self.debug),
-                    9 => flag(out, self.session_persist),
-                    bit => flag(out, self.on(1 << bit)),
-                },
-                WHOLE => out.push_str(&num([self.max_export_batch_size as f64, f64::from(self.scheduled_delay_ms), self.max_queue_size as f64][slot as usize])),
-                RATE => out.push_str(&num(self.sample_rate)),
-                MINUTES => out.push_str(&num(if slot == 3 { self.session_inactivity_minutes } else { self.session_max_minutes })),
-                PATTERNS => {
-                    out.push('[');
-                    for (j, p) in (if slot == 0 { &self.propagate_urls } else { &self.ignore_urls }).iter().enumerate() {
-                        if j > 0 {
-                            out.push_str(", ");
-                        }
-                        match p {
-                            UrlPattern::Prefix(s) => quoted(out, Some(s)),
-                            UrlPattern::Regex(r) => {
-                                out.push('\u{1}');
-                                out.push_str(&num(f64::from(*r)));
-                            }
-                        }
-                    }
-                    out.push(']');
-                }
-                LIST => {
-                    out.push('[');
-                    for (j, s) in (if slot == 0 { &self.redact_query_params } else { &self.interaction_events }).iter().enumerate() {
-                        if j > 0 {
-                            out.push_str(", ");
-                        }
-                        quoted(out, Some(s));
-                    }
-                    out.push(']');
-                }
-                ATTRIBUTES => {
-                    out.push('{');
-                    for (j, (k, v)) in self.attributes.iter().enumerate() {
-                        out.push_str(if j > 0 { ", " } else { " " });
-                        quoted(out, Some(k));
-                        out.push_str(": ");
-                        value(out, v);
-                    }
-                    out.push_str(if self.attributes.is_empty() { "}" } else { " }" });
-                }
-                _ => quoted(out, Some(&String::from(if self.sample_by == SampleBy::Session { "session" } else { "trace" }))),
-            }
-        }
-        out.push_str(" }");
+        out.extend_from_slice(b"; spans go to ");
+        out.extend_from_slice(traces_url.as_bytes());
+        super::num::bytes_to_string(out)
     }
 
     /// `{endpoint}/v1/traces`, absolute: a path is on `origin`.
@@ -778,7 +732,7 @@ mod tests {
             (obj(&[name(), ("sampleBy", Str("user".into()))]), "sampleBy", "'trace' or 'session'"),
             (obj(&[name(), ("wasmUrl", Bool(true))]), "wasmUrl", "must be a string"),
             (obj(&[name(), ("debug", Other("function".into()))]), "debug", "got function"),
-            (obj(&[name(), ("debug", Number(1.0))]), "debug", "must be a boolean or an object such as { traceUrl: "),
+            (obj(&[name(), ("debug", Number(1.0))]), "debug", "must be a boolean or an object such as { traceUrl: '…{traceId}' }, got number"),
             (obj(&[name(), ("debug", obj(&[("traceURL", Str("x".into()))]))]), "debug.traceURL", "did you mean `traceUrl`?"),
             (obj(&[name(), ("debug", obj(&[("traceUrl", Bool(true))]))]), "debug.traceUrl", "must be a string, got boolean"),
             (obj(&[name(), ("debug", obj(&[("traceUrl", Str("https://ui.test/trace".into()))]))]), "debug.traceUrl", "must contain {traceId}"),
@@ -832,9 +786,10 @@ mod tests {
 
     #[test]
     fn the_debug_init_line_names_every_option_with_its_value() {
-        let c = Config::parse(&obj(&[name()])).unwrap();
+        let given = obj(&[name()]);
+        let c = Config::parse(&given).unwrap();
         assert_eq!(
-            c.describe("http://localhost:4318/v1/traces"),
+            c.describe(&given, "http://localhost:4318/v1/traces"),
             "started with { serviceName: 'shop', serviceVersion: undefined, environment: undefined, endpoint: 'http://localhost:4318', \
              sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [], redactQueryParams: [], attributes: {}, \
              instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false }, \
@@ -842,7 +797,7 @@ mod tests {
              session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', debug: false, wasmUrl: undefined }; \
              instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors; spans go to http://localhost:4318/v1/traces"
         );
-        let c = Config::parse(&obj(&[
+        let given = obj(&[
             name(),
             ("serviceVersion", Str("1.2".into())),
             ("sampleRate", Number(0.25)),
@@ -853,9 +808,10 @@ mod tests {
             ("sampleBy", Str("session".into())),
             ("debug", obj(&[("traceUrl", Str("https://ui.test/t?id={traceId}".into()))])),
             ("wasmUrl", Str("/assets/w.wasm".into())),
-        ]))
-        .unwrap();
-        let line = c.describe("https://x.test/v1/traces");
+            ("environment", Undefined),
+        ]);
+        let c = Config::parse(&given).unwrap();
+        let line = c.describe(&given, "https://x.test/v1/traces");
         for part in [
             "serviceVersion: '1.2'",
             "sampleRate: 0.25",
@@ -867,6 +823,8 @@ mod tests {
             "sampleBy: 'session'",
             "debug: { traceUrl: 'https://ui.test/t?id={traceId}' }",
             "wasmUrl: '/assets/w.wasm'",
+            "environment: undefined,",
+            "instrumentations: { documentLoad: true, fetch: true, xhr: false, ",
             "instrumentations on: documentLoad fetch interactions routeChanges webVitals errors consoleErrors;",
         ] {
             assert!(line.contains(part), "{part} in {line}");

@@ -19,48 +19,44 @@ pub const KEYS: [&str; 6] =
 
 /// The text of an attribute value in the list's JSON (`value` starts at
 /// its `AnyValue` object): a string with its quotes, a number or boolean
-/// bare, an integer without the quotes OTLP puts around it, an array as
-/// its JSON.
+/// bare, an integer without the quotes OTLP puts around it; an array is
+/// `[...]`.
 ///
 /// ```
 /// use waggle_rum::core::debug::value_text;
-/// assert_eq!(value_text(br#"{"stringValue":"a\"b"}},{"key":"#), br#""a\"b""#);
+/// assert_eq!(value_text(br#"{"stringValue":"a\"}b"}},{"key":"#), br#""a\"}b""#);
 /// assert_eq!(value_text(br#"{"intValue":"200"}}"#), b"200");
 /// assert_eq!(value_text(br#"{"doubleValue":0.25}}"#), b"0.25");
+/// assert_eq!(value_text(br#"{"arrayValue":{"values":[]}}}"#), b"[...]");
 /// ```
 pub fn value_text(value: &[u8]) -> &[u8] {
     // Past `{"stringValue":` (or another type's name).
     let Some(colon) = value.iter().position(|&b| b == b':') else { return b"" };
     let v = &value[colon + 1..];
+    if v.first() == Some(&b'{') {
+        return b"[...]";
+    }
     let mut end = 0;
     let mut quoted = false;
-    let mut depth = 0;
-    while end < v.len() {
+    while end < v.len() && (quoted || v[end] != b'}') {
         match v[end] {
-            b'\\' if quoted => end += 1,
+            b'\\' => end += 1,
             b'"' => quoted = !quoted,
-            b'{' | b'[' if !quoted => depth += 1,
-            b'}' | b']' if !quoted => {
-                if depth == 0 {
-                    break;
-                }
-                depth -= 1;
-            }
             _ => {}
         }
         end += 1;
     }
     let v = &v[..end.min(v.len())];
     // An intValue is a string of digits in OTLP/JSON.
-    if value.starts_with(b"{\"intValue\"") && v.len() >= 2 {
+    if value[2] == b'i' {
         return &v[1..v.len() - 1];
     }
     v
 }
 
 /// Appends `span`'s line: `name 12.3 ms key=value ... trace <id>`, with
-/// the trace's link after its id when `trace_url` (with `{traceId}` where
-/// the id goes) is not empty.
+/// the trace's link after its id when `trace_url` has a `{traceId}` where
+/// the id goes.
 ///
 /// ```
 /// use waggle_rum::core::debug::span_line;
@@ -98,15 +94,12 @@ pub fn span_line(out: &mut Vec<u8>, span: &Span, trace_url: &str) {
     push_hex(&mut id, &span.trace_id.0);
     out.extend_from_slice(b" trace ");
     out.extend_from_slice(&id);
-    if !trace_url.is_empty() {
+    // The link: the first `{traceId}` is where the id goes.
+    if let Some((before, after)) = super::text::split_once(trace_url, "{traceId}") {
         out.push(b' ');
-        let mut rest = trace_url;
-        while let Some(at) = super::text::find(rest, "{traceId}") {
-            out.extend_from_slice(rest[..at].as_bytes());
-            out.extend_from_slice(&id);
-            rest = &rest[at + 9..];
-        }
-        out.extend_from_slice(rest.as_bytes());
+        out.extend_from_slice(before.as_bytes());
+        out.extend_from_slice(&id);
+        out.extend_from_slice(after.as_bytes());
     }
 }
 
@@ -165,17 +158,20 @@ mod tests {
         assert_eq!(lines[2], format!("LCP 0 ms browser.web_vital.value=812.5 trace {id}"));
         assert_eq!(lines[3], format!("exception 0 ms exception.message=\"x is \\\"undefined\\\"\\nat line 2\" status=error trace {id}"));
         assert_eq!(lines[4], format!("routeChange 0 ms waggle.route.to=\"/products/:id\" trace {id}"));
-        assert_eq!(lines[5], format!("app.work 0 ms url.full={{\"values\":[{{\"stringValue\":\"a\"}},{{\"intValue\":\"1\"}}]}} trace {id}"));
+        assert_eq!(lines[5], format!("app.work 0 ms url.full=[...] trace {id}"));
         assert_eq!(lines.len(), 6, "one line per span: a newline in a value stays escaped");
     }
 
     #[test]
-    fn the_link_puts_the_trace_id_where_the_template_says() {
+    fn the_link_puts_the_trace_id_where_the_template_says_and_none_without_it() {
         let mut out = Vec::new();
-        span_line(&mut out, &span("s"), "https://ui.test/{traceId}/x?t={traceId}");
+        span_line(&mut out, &span("s"), "https://ui.test/{traceId}/x?t=1");
         let id = "0a".repeat(16);
-        assert_eq!(String::from_utf8(out).unwrap(), format!("s 0 ms trace {id} https://ui.test/{id}/x?t={id}"));
+        assert_eq!(String::from_utf8(out).unwrap(), format!("s 0 ms trace {id} https://ui.test/{id}/x?t=1"));
         assert_eq!(export_text(&[span("s")], "").lines().next(), Some("export of 1 span:"));
+        let mut out = Vec::new();
+        span_line(&mut out, &span("s"), "");
+        assert_eq!(String::from_utf8(out).unwrap(), format!("s 0 ms trace {id}"));
     }
 
     #[test]

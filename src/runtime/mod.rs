@@ -349,13 +349,7 @@ impl Runtime {
         let name = match v {
             ConfigValue::Str(s) => s.as_str(),
             ConfigValue::Null | ConfigValue::Undefined => "",
-            other => {
-                let mut t = String::from("setRoute takes a route template such as '/products/:id', or null, got ");
-                t.push_str(other.type_name());
-                t.push_str("; the call is ignored");
-                self.io.warn(&t);
-                return;
-            }
+            other => return self.refuse("setRoute takes a route template such as '/products/:id', or null", other),
         };
         self.template.set(&self.page.path, name);
         let route = self.template.route(&self.page.path);
@@ -417,12 +411,7 @@ impl Runtime {
                     self.user.push((key, v));
                 }
             }
-            other => {
-                let mut t = String::from("setUser takes an object such as { id: '42' } or null, got ");
-                t.push_str(other.type_name());
-                t.push_str("; the call is ignored");
-                self.io.warn(&t);
-            }
+            other => self.refuse("setUser takes an object such as { id: '42' } or null", other),
         }
         self.update_context();
     }
@@ -432,11 +421,7 @@ impl Runtime {
     /// warning naming its key.
     pub fn set_globals(&mut self, v: &ConfigValue) {
         let ConfigValue::Object(entries) = v else {
-            let mut t = String::from("setGlobalAttributes takes an object of attributes, got ");
-            t.push_str(v.type_name());
-            t.push_str("; the call is ignored");
-            self.io.warn(&t);
-            return;
+            return self.refuse("setGlobalAttributes takes an object of attributes", v);
         };
         let (good, bad) = attributes("setGlobalAttributes", entries);
         for e in bad {
@@ -449,6 +434,15 @@ impl Runtime {
             }
         }
         self.update_context();
+    }
+
+    /// A call given what it does not take: one warning, and nothing done.
+    fn refuse(&mut self, what: &str, got: &ConfigValue) {
+        let mut t = String::from(what);
+        t.push_str(", got ");
+        t.push_str(got.type_name());
+        t.push_str("; the call is ignored");
+        self.io.warn(&t);
     }
 
     fn warn_key(&mut self, call: &str, path: &str, message: &str) {
