@@ -94,9 +94,18 @@ const later = (f) => (g.scheduler && g.scheduler.postTask ? g.scheduler.postTask
 
 function exec(c) {
   switch (c[0]) {
-    case P.C_LOG:
-      console[['debug', 'info', 'warn', 'error'][c[1]] || 'log'](`[waggle] ${c[2]}`);
+    case P.C_LOG: {
+      // Level 4 is a group: its first line the heading, one entry per
+      // other line. An option's RegExp is named by its index (\x01 and the
+      // number): its source goes there.
+      const lines = `[waggle] ${c[2]}`.replace(/\x01(\d+)/g, (_, i) => H.rx[i]).split('\n');
+      console[['debug', 'info', 'warn', 'error', 'group'][c[1]]](lines[0]);
+      if (c[1] > 3) {
+        for (const l of lines.slice(1)) console.log(l);
+        console.groupEnd();
+      }
       break;
+    }
     case P.C_TIMER: {
       const id = c[1];
       clearTimeout(S.timers[id]);
@@ -588,6 +597,15 @@ export function setUser(user) {
 /** Adds attributes to every later span. */
 export function setGlobalAttributes(attributes) {
   apply(P.GLOBALS, attributes);
+}
+
+/**
+ * Names the route of the view now shown (`'/products/:id'`): spans carry
+ * it as `waggle.page.route` instead of the path until the URL's path
+ * changes; null takes it back.
+ */
+export function setRoute(route) {
+  apply(P.ROUTE, route);
 }
 
 /** @internal For tests: the next call into the module fails inside it, as a bug would. */

@@ -73,10 +73,23 @@ export interface WaggleOptions {
   };
   /** `'trace'` samples each trace; `'session'` keeps or drops a session's traces whole. @default 'trace' */
   sampleBy?: 'trace' | 'session';
-  /** Logs each export to the console. @default false */
-  debug?: boolean;
+  /**
+   * Logs what the agent does to the console, at levels DevTools shows by
+   * default: the resolved options at init, then a group per export with a
+   * line per span (name, duration, key attributes, trace id) and the
+   * export's answer. `{ traceUrl }` adds a link to each span's trace,
+   * `{traceId}` standing for its id. @default false
+   * @example { traceUrl: 'https://ui.honeycomb.io/my-team/environments/dev/trace?trace_id={traceId}' }
+   */
+  debug?: boolean | WaggleDebugOptions;
   /** Where to load the agent's `.wasm` from, when a bundler moves it. @default next to this module */
   wasmUrl?: string;
+}
+
+/** `debug` as an object: debug on, with these. */
+export interface WaggleDebugOptions {
+  /** A link to a trace, `{traceId}` where its id goes; printed after each span's trace id. */
+  traceUrl?: string;
 }
 
 /**
@@ -201,3 +214,17 @@ export function setUser(user: Record<string, AttributeValue | null | undefined> 
  * key set to `null` is removed, one set to `undefined` left as it was.
  */
 export function setGlobalAttributes(attributes: Record<string, AttributeValue | null | undefined>): void;
+
+/**
+ * Names the route of the view now shown, as a low-cardinality template
+ * such as `'/products/:id'`: `waggle.page.route` (on every span from now,
+ * on the route change that led here if it is still open, and
+ * `waggle.route.to`) carries it instead of the path, until the URL's path
+ * changes. Routers call it right after they change the URL; the entry
+ * points `waggle-rum/react-router`, `waggle-rum/vue-router` and
+ * `waggle-rum/next` do. `null` takes the name back. The raw URL stays in
+ * `browser.document.url.full` and `url.full`.
+ * @example
+ * setRoute('/products/:id');
+ */
+export function setRoute(route: string | null): void;

@@ -16,6 +16,7 @@ export {
   withSpan,
   setUser,
   setGlobalAttributes,
+  setRoute,
   loadAgent,
   WaggleConfigError,
   WaggleLoadError,

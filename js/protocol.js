@@ -33,6 +33,7 @@ export const TIMER_RUN = 27;
 export const MUTATION = 28;
 export const ERROR = 29;
 export const UNSENT = 30;
+export const ROUTE = 32;
 export const FAULT = 99;
 
 // Commands.

@@ -27,6 +27,8 @@ export interface WaggleSnippet {
   setUser(user: Record<string, AttributeValue | null | undefined> | null): void;
   /** Adds attributes to every later span; a key set to `null` is removed. */
   setGlobalAttributes(attributes: Record<string, AttributeValue | null | undefined>): void;
+  /** Names the route of the view now shown (`'/products/:id'`); null takes it back. */
+  setRoute(route: string | null): void;
   /** `true` once waggle.snippet.js has arrived and replayed the queue. */
   readonly loaded?: boolean;
 }

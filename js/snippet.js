@@ -41,7 +41,7 @@ import { record } from './recorder.js';
       return new Promise((r) => (failed ? r(false) : push([m, args, r])));
     };
   }
-  for (const m of ['setUser', 'setGlobalAttributes']) a[m] = (x) => push([m, [x]]);
+  for (const m of ['setUser', 'setGlobalAttributes', 'setRoute']) a[m] = (x) => push([m, [x]]);
   a.startSpan = (n, at) => {
     const h = handle();
     push(['startSpan', [n, at], null, h]);

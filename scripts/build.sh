@@ -29,6 +29,11 @@ esbuild js/index.js --format=esm --sourcemap --sources-content=true --outfile=pk
 # The rest of the agent for snippet pages, and the snippet itself.
 esbuild js/loader.js --format=iife --log-override:empty-import-meta=silent --outfile=pkg/waggle.snippet.js
 esbuild js/snippet.js --format=iife --outfile=pkg/.snippet.js
+# The optional router entry points: each on its own, importing the router
+# and ./index.js (the agent) as they are.
+for entry in react-router vue-router next; do
+  node_modules/.bin/esbuild "js/$entry.js" --minify --format=esm --target=es2020 --log-level=warning --outfile="pkg/$entry.js"
+done
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
 snippet_src="${WAGGLE_SNIPPET_SRC:-/waggle-rum/waggle.snippet.js}"
@@ -43,10 +48,11 @@ rm pkg/.inline.js
   printf '<script>%s</script>\n' "$inline"
 } >pkg/snippet.html
 
-cp js/index.d.ts js/snippet.d.ts js/package.json js/README.md LICENSE pkg/
+cp js/index.d.ts js/snippet.d.ts js/react-router.d.ts js/vue-router.d.ts js/next.d.ts js/package.json js/README.md LICENSE pkg/
 
 size() { printf '%-22s %8d B raw %7d B gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9c "$1" | wc -c)"; }
 size pkg/waggle.wasm
 size pkg/index.js
 size pkg/waggle.snippet.js
 size pkg/snippet.html
+for entry in react-router vue-router next; do size "pkg/$entry.js"; done

@@ -1,6 +1,8 @@
 // The download of each way of loading the agent, gzip -9, against the
 // budget checked in beside it (size-budget.json): the size gate of
-// `make test`. Fails when a figure grows past its budget. Lower a budget
+// `make test`, and of each optional router entry point (what it adds to an
+// app that already has the router and the agent: the module itself,
+// minified). Fails when a figure grows past its budget. Lower a budget
 // as the package shrinks; raise it only in a commit that says why.
 //
 //   node scripts/size.mjs            check pkg/ against the budget
@@ -37,11 +39,13 @@ const figures = {
   snippet: { 'inline snippet': gz(Buffer.from(inline)), 'waggle.snippet.js': gz(file('waggle.snippet.js')), 'waggle.wasm': wasm },
   npm: { 'bundled app code': gz(bundled), 'waggle.wasm': wasm },
 };
+const ENTRIES = ['react-router', 'vue-router', 'next'];
+const entries = Object.fromEntries(ENTRIES.map((e) => [e, gz(file(`${e}.js`))]));
 const total = (parts) => Object.values(parts).reduce((a, b) => a + b, 0);
 const budget = JSON.parse(readFileSync(join(root, 'size-budget.json'), 'utf8'));
 
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify({ figures, totals: { snippet: total(figures.snippet), npm: total(figures.npm) }, budget }, null, 2));
+  console.log(JSON.stringify({ figures, totals: { snippet: total(figures.snippet), npm: total(figures.npm) }, entries, budget }, null, 2));
   process.exit(0);
 }
 
@@ -52,6 +56,11 @@ for (const path of ['snippet', 'npm']) {
   const ok = t <= budget[path];
   over ||= !ok;
   console.log(`${ok ? 'ok  ' : 'OVER'} ${path} path: ${t} B gzip (${parts}); budget ${budget[path]} B, goal ${budget.goal} B`);
+}
+for (const e of ENTRIES) {
+  const ok = entries[e] <= budget[e];
+  over ||= !ok;
+  console.log(`${ok ? 'ok  ' : 'OVER'} waggle-rum/${e}: ${entries[e]} B gzip; budget ${budget[e]} B`);
 }
 if (over) {
   console.error('size: the package grew past size-budget.json; make it smaller, or raise the budget in a commit that says why');

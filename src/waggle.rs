@@ -172,6 +172,10 @@ impl Waggle {
                 let v = r.tree();
                 rt.set_globals(&v);
             }
+            rec::ROUTE => {
+                let v = r.tree();
+                rt.set_route(&v);
+            }
             rec::SESSION => {
                 let stored = r.opt_str().map(String::from);
                 rt.session(stored.as_deref(), false);
@@ -278,6 +282,9 @@ impl Waggle {
         }
         rt.io.clock = Clock::new(time_origin);
         let url = config.traces_url(&origin);
+        if config.debug {
+            rt.io.log(1, &config.describe(&options, &url));
+        }
         let resource = ResourceInfo {
             service_name: config.service_name.clone(),
             service_version: config.service_version.clone(),
@@ -291,8 +298,12 @@ impl Waggle {
         .attributes();
         let keep = rt.delivery.as_ref().is_some_and(|d| d.url() == url);
         if !keep {
-            rt.delivery = Some(Delivery::new(url, resource, config.max_export_batch_size, config.scheduled_delay_ms, config.max_queue_size, gzip, online, config.debug));
+            rt.delivery = Some(Delivery::new(url, resource, config.max_export_batch_size, config.scheduled_delay_ms, config.max_queue_size, gzip, online, None));
         }
+        if let Some(d) = rt.delivery.as_mut() {
+            d.debug = config.debug.then(|| config.trace_url.clone());
+        }
+
         let w = rt.io.cmd(cmd::CONFIG, 6);
         w.arr(config.interaction_events.len());
         for e in &config.interaction_events {

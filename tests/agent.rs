@@ -486,3 +486,139 @@ fn resource_attribute_keys_are_unique_whatever_the_app_names_its_globals() {
         assert_ne!(value("session.id"), Some(J::from("mine")), "the agent's session wins");
     }
 }
+
+impl Page {
+    fn url(&mut self, source: u32, href: &str, detail: &str) {
+        let t = self.now;
+        self.send(|w| {
+            w.arr(6);
+            w.uint(rec::URL);
+            w.uint(source);
+            w.num(t);
+            w.str(href);
+            w.str("Shop");
+            w.str(detail);
+        });
+    }
+
+    fn set_route(&mut self, v: ConfigValue) {
+        self.send(|w| {
+            w.arr(2);
+            w.uint(rec::ROUTE);
+            w.tree(&v);
+        });
+    }
+
+    /// Lets the page be quiet for `ms`, polled as the page would.
+    fn quiet(&mut self, ms: f64) {
+        let until = self.now + ms;
+        while self.now < until {
+            self.now += 16.0;
+            self.send(|w| {
+                w.arr(2);
+                w.uint(rec::TIMER);
+                w.uint(2);
+            });
+        }
+    }
+
+    /// The console lines written: (level, text).
+    fn logs(&self) -> Vec<(u32, String)> {
+        self.cmds
+            .iter()
+            .filter(|c| kind(c) == cmd::LOG)
+            .map(|c| match (&c[1], &c[2]) {
+                (F::Num(l), F::Str(t)) => (*l as u32, t.clone()),
+                _ => panic!(),
+            })
+            .collect()
+    }
+}
+
+fn attr<'a>(list: &'a J, key: &str) -> Option<&'a J> {
+    list["attributes"].as_array()?.iter().find(|a| a["key"] == key).map(|a| &a["value"])
+}
+
+#[test]
+fn debug_logs_the_configuration_then_each_export_with_its_spans_at_a_visible_level() {
+    let mut p = Page::new();
+    let link = "https://ui.honeycomb.io/team/environments/env/trace?trace_id={traceId}";
+    p.init(obj(&[
+        ("serviceName", Str("shop".into())),
+        ("batch", obj(&[("scheduledDelayMillis", Number(0.0))])),
+        ("debug", obj(&[("traceUrl", Str(link.into()))])),
+    ]));
+    p.flush();
+    let logs = p.logs();
+    let (level, first) = &logs[0];
+    assert_eq!(*level, 1, "info: shown at DevTools' default level");
+    assert!(first.starts_with("started with { serviceName: 'shop', "), "{first}");
+    assert!(first.contains(&format!("debug: {{ traceUrl: '{link}' }}")), "{first}");
+    assert!(first.ends_with("spans go to http://localhost:4318/v1/traces"), "{first}");
+    let (level, group) = logs.iter().find(|(_, t)| t.starts_with("export of ")).expect("an export group");
+    assert_eq!(*level, 4, "a console group");
+    let spans = p.spans();
+    let lines: Vec<&str> = group.lines().collect();
+    assert_eq!(lines[0], format!("export of {} span{}:", spans.len(), if spans.len() == 1 { "" } else { "s" }));
+    for (_, s) in &spans {
+        let id = s["traceId"].as_str().unwrap();
+        let line = lines.iter().find(|l| l.starts_with(&format!("{} ", s["name"].as_str().unwrap()))).expect("a line per span");
+        assert!(line.ends_with(&format!(" trace {id} {}", link.replace("{traceId}", id))), "{line}");
+    }
+    // The answer, when debug is on, at the same level.
+    p.send(|w| {
+        w.arr(6);
+        w.uint(rec::ANSWER);
+        w.uint(1);
+        w.uint(200);
+        w.str("");
+        w.null();
+        w.str("");
+    });
+    assert!(p.logs().iter().any(|(l, t)| *l == 1 && t.starts_with("export of ") && t.ends_with("answered 200")), "{:?}", p.logs());
+
+    // Without debug: nothing of the kind.
+    let mut q = Page::new();
+    q.init(obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
+    q.flush();
+    assert!(q.logs().is_empty(), "{:?}", q.logs());
+}
+
+#[test]
+fn a_route_named_right_after_the_url_changed_is_that_route_change_s_and_the_page_s() {
+    let mut p = Page::new();
+    p.init(obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))]))]));
+    // The first view, named at once.
+    p.set_route(Str("/cart".into()));
+    p.url(0, "https://shop.test/cart?x=1", "pushState");
+    p.url(1, "https://shop.test/products/42?ref=home", "pushState");
+    // The router renders, then names the new view's route.
+    p.now += 20.0;
+    p.set_route(Str("/products/:id".into()));
+    p.quiet(300.0);
+    // A query change on the same path keeps the name; a bad value is
+    // refused with a warning and changes nothing.
+    p.url(0, "https://shop.test/products/42?ref=home", "replaceState");
+    p.url(1, "https://shop.test/products/42?tab=reviews", "replaceState");
+    p.set_route(Number(3.0));
+    p.quiet(300.0);
+    // Another path, never named: its path.
+    p.url(0, "https://shop.test/products/42?tab=reviews", "pushState");
+    p.url(1, "https://shop.test/about", "pushState");
+    p.quiet(300.0);
+    p.flush();
+    let routes: Vec<(J, J)> = p.spans().into_iter().filter(|(_, s)| s["name"] == "routeChange").collect();
+    assert_eq!(routes.len(), 3);
+    let s = |i: usize, k: &str| attr(&routes[i].1, k).and_then(|v| v["stringValue"].as_str()).map(String::from);
+    let r = |i: usize, k: &str| attr(&routes[i].0, k).and_then(|v| v["stringValue"].as_str()).map(String::from);
+    let some = |v: &str| Some(v.to_string());
+    assert_eq!((s(0, "waggle.route.from"), s(0, "waggle.route.to"), s(0, "waggle.page.route")), (some("/cart"), some("/products/:id"), some("/products/:id")));
+    assert_eq!(r(0, "waggle.page.route"), some("/products/:id"), "the context it ended in");
+    // The raw URL stays in the URL attributes.
+    assert_eq!(s(0, "browser.document.url.full"), some("https://shop.test/products/42?ref=home"));
+    assert_eq!(r(0, "browser.document.url.full"), some("https://shop.test/products/42?ref=home"));
+    assert_eq!((s(1, "waggle.route.from"), s(1, "waggle.route.to")), (some("/products/:id"), some("/products/:id")));
+    assert_eq!((s(2, "waggle.route.from"), s(2, "waggle.route.to"), r(2, "waggle.page.route")), (some("/products/:id"), some("/about"), some("/about")));
+    let warned = p.logs().into_iter().filter(|(l, t)| *l == 2 && t.starts_with("setRoute takes a route template")).count();
+    assert_eq!(warned, 1);
+}

@@ -169,6 +169,9 @@ pub struct Config {
     pub sample_by: SampleBy,
     /// Log what the agent does to the console.
     pub debug: bool,
+    /// `debug.traceUrl`: a link to each trace, `{traceId}` standing for
+    /// its id (empty: none).
+    pub trace_url: String,
 }
 
 /// The `endpoint` used when none is given: a Collector on this machine.
@@ -196,6 +199,7 @@ impl Default for Config {
             session_persist: true,
             sample_by: SampleBy::Trace,
             debug: false,
+            trace_url: String::new(),
         }
     }
 }
@@ -213,53 +217,56 @@ const LIST: u8 = 7;
 const ATTRIBUTES: u8 = 8;
 const SAMPLE_BY: u8 = 9;
 
-type Table = &'static [(&'static str, u8, u8, &'static str)];
+// The fifth item is how the default reads in the debug line.
+type Table = &'static [(&'static str, u8, u8, &'static str, &'static str)];
 
 const TOP: Table = &[
-    ("serviceName", TEXT, 0, "a string"),
-    ("serviceVersion", TEXT, 1, "a string"),
-    ("environment", TEXT, 2, "a string"),
-    ("endpoint", TEXT, 3, "a string"),
-    ("sampleRate", RATE, 5, "a number from 0 to 1"),
-    ("propagateTraceHeaderCorsUrls", PATTERNS, 0, "a string, a RegExp or an array of them"),
-    ("ignoreUrls", PATTERNS, 1, "a string, a RegExp or an array of them"),
-    ("redactQueryParams", LIST, 0, "an array of strings"),
-    ("attributes", ATTRIBUTES, 0, "an object of attribute values"),
-    ("instrumentations", OBJECT, 1, "an object such as { xhr: false }"),
-    ("batch", OBJECT, 2, "an object such as { maxExportBatchSize: 512 }"),
-    ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']"),
-    ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }"),
-    ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'"),
-    ("debug", FLAG, 8, "a boolean"),
+    ("serviceName", TEXT, 0, "a string", ""),
+    ("serviceVersion", TEXT, 1, "a string", "undefined"),
+    ("environment", TEXT, 2, "a string", "undefined"),
+    ("endpoint", TEXT, 3, "a string", "'http://localhost:4318'"),
+    ("sampleRate", RATE, 5, "a number from 0 to 1", "1"),
+    ("propagateTraceHeaderCorsUrls", PATTERNS, 0, "a string, a RegExp or an array of them", "[]"),
+    ("ignoreUrls", PATTERNS, 1, "a string, a RegExp or an array of them", "[]"),
+    ("redactQueryParams", LIST, 0, "an array of strings", "[]"),
+    ("attributes", ATTRIBUTES, 0, "an object of attribute values", "{}"),
+    ("instrumentations", OBJECT, 1, "an object such as { xhr: false }", ""),
+    ("batch", OBJECT, 2, "an object such as { maxExportBatchSize: 512 }", ""),
+    ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']", "['click']"),
+    ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }", ""),
+    ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'", "'trace'"),
+    ("debug", FLAG, 8, "a boolean or an object such as { traceUrl: '…{traceId}' }", "false"),
     // Read by the JS side before the module exists; checked here so a
     // wrong type is still reported by name.
-    ("wasmUrl", TEXT, 4, "a string"),
+    ("wasmUrl", TEXT, 4, "a string", "undefined"),
 ];
 
 const INSTRUMENTATIONS: Table = &[
-    ("documentLoad", FLAG, 0, "a boolean"),
-    ("fetch", FLAG, 1, "a boolean"),
-    ("xhr", FLAG, 2, "a boolean"),
-    ("interactions", FLAG, 3, "a boolean"),
-    ("routeChanges", FLAG, 4, "a boolean"),
-    ("webVitals", FLAG, 5, "a boolean"),
-    ("errors", FLAG, 6, "a boolean"),
-    ("consoleErrors", FLAG, 7, "a boolean"),
+    ("documentLoad", FLAG, 0, "a boolean", "true"),
+    ("fetch", FLAG, 1, "a boolean", "true"),
+    ("xhr", FLAG, 2, "a boolean", "true"),
+    ("interactions", FLAG, 3, "a boolean", "true"),
+    ("routeChanges", FLAG, 4, "a boolean", "true"),
+    ("webVitals", FLAG, 5, "a boolean", "true"),
+    ("errors", FLAG, 6, "a boolean", "true"),
+    ("consoleErrors", FLAG, 7, "a boolean", "false"),
 ];
 
 const BATCH: Table = &[
-    ("maxExportBatchSize", WHOLE, 0, "a number"),
-    ("scheduledDelayMillis", WHOLE, 1, "a number"),
-    ("maxQueueSize", WHOLE, 2, "a number"),
+    ("maxExportBatchSize", WHOLE, 0, "a number", "512"),
+    ("scheduledDelayMillis", WHOLE, 1, "a number", "1000"),
+    ("maxQueueSize", WHOLE, 2, "a number", "20000"),
 ];
 
 const SESSION: Table = &[
-    ("inactivityMinutes", MINUTES, 3, "a number of minutes"),
-    ("maxMinutes", MINUTES, 4, "a number of minutes"),
-    ("persist", FLAG, 9, "a boolean"),
+    ("inactivityMinutes", MINUTES, 3, "a number of minutes", "15"),
+    ("maxMinutes", MINUTES, 4, "a number of minutes", "240"),
+    ("persist", FLAG, 9, "a boolean", "true"),
 ];
 
-const TABLES: [Table; 4] = [TOP, INSTRUMENTATIONS, BATCH, SESSION];
+const DEBUG: Table = &[("traceUrl", TEXT, 5, "a string", "undefined")];
+
+const TABLES: [Table; 5] = [TOP, INSTRUMENTATIONS, BATCH, SESSION, DEBUG];
 
 /// The range of each whole-number slot.
 const WHOLE_RANGE: [(f64, f64); 3] = [(1.0, 10_000.0), (0.0, 60_000.0), (1.0, 1_000_000.0)];
@@ -277,6 +284,70 @@ fn num(n: f64) -> String {
     let mut s = Vec::new();
     push_f64(&mut s, n);
     super::num::bytes_to_string(s)
+}
+
+/// A table's options as given, or their defaults.
+fn show(out: &mut Vec<u8>, table: Table, given: &[(String, ConfigValue)]) {
+    out.extend_from_slice(b"{ ");
+    for (i, &(name, kind, slot, _, default)) in table.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        match given.iter().find(|(k, v)| k == name && *v != ConfigValue::Undefined).map(|(_, v)| v) {
+            // `debug` as an object has a table too.
+            Some(ConfigValue::Object(e)) if kind != ATTRIBUTES => show(out, if kind == OBJECT { TABLES[slot as usize] } else { DEBUG }, e),
+            Some(v) => shown(out, v),
+            None if kind == OBJECT => show(out, TABLES[slot as usize], &[]),
+            None => out.extend_from_slice(default.as_bytes()),
+        }
+    }
+    out.extend_from_slice(b" }");
+}
+
+/// A value as JavaScript writes it.
+fn shown(out: &mut Vec<u8>, v: &ConfigValue) {
+    match v {
+        ConfigValue::Str(s) => {
+            out.push(b'\'');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'\'');
+        }
+        ConfigValue::Number(n) => push_f64(out, *n),
+        ConfigValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        ConfigValue::Regex(i) => {
+            out.push(1);
+            push_f64(out, f64::from(*i));
+        }
+        ConfigValue::Array(items) => {
+            out.push(b'[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                shown(out, x);
+            }
+            out.push(b']');
+        }
+        ConfigValue::Object(e) => {
+            out.push(b'{');
+            for (k, x) in e {
+                out.extend_from_slice(b" '");
+                out.extend_from_slice(k.as_bytes());
+                out.extend_from_slice(b"': ");
+                shown(out, x);
+                out.push(b',');
+            }
+            // `{ 'a': 1, 'b': 2 }`, `{}`.
+            if !e.is_empty() {
+                out.pop();
+                out.push(b' ');
+            }
+            out.push(b'}');
+        }
+        other => out.extend_from_slice(other.type_name().as_bytes()),
+    }
 }
 
 fn err(option: &str, message: String) -> ConfigError {
@@ -407,7 +478,7 @@ impl Config {
     fn walk(&mut self, prefix: &str, entries: &[(String, ConfigValue)], table: Table) -> Result<(), ConfigError> {
         for (k, v) in entries {
             let option = path(prefix, k);
-            let Some(&(_, kind, slot, expected)) = table.iter().find(|o| o.0 == k) else {
+            let Some(&(_, kind, slot, expected, _)) = table.iter().find(|o| o.0 == k) else {
                 return Err(unknown(option, k, table));
             };
             if *v == ConfigValue::Undefined {
@@ -426,6 +497,13 @@ impl Config {
                 TEXT => {
                     let t = text(v).map_err(|m| if m.is_empty() { wrong() } else { err(&option, String::from(m)) })?;
                     self.set_text(slot, t).map_err(|m| err(&option, m))?;
+                }
+                // `debug` may be an object of its own options.
+                FLAG if slot == 8 && matches!(v, ConfigValue::Object(_)) => {
+                    self.debug = true;
+                    if let ConfigValue::Object(e) = v {
+                        self.walk(&option, e, DEBUG)?;
+                    }
                 }
                 FLAG => {
                     let ConfigValue::Bool(b) = v else { return Err(wrong()) };
@@ -547,9 +625,39 @@ impl Config {
                 }
                 self.endpoint = String::from(trimmed);
             }
-            _ => {}
+            4 => {}
+            _ => {
+                if !super::text::contains(&t, "{traceId}") {
+                    return Err(String::from("must contain {traceId}, where a trace's id goes"));
+                }
+                self.trace_url = t;
+            }
         }
         Ok(())
+    }
+
+    /// The options as one console line (`debug`), `options` as given to
+    /// [`Config::parse`]: every option with its value, the default where
+    /// none was given, in the order of the options table; then the
+    /// instrumentations that run and where spans go. A RegExp is written as
+    /// `\u{1}` and its index, for the page to put its source in.
+    pub fn describe(&self, options: &ConfigValue, traces_url: &str) -> String {
+        let mut out = Vec::from(&b"started with "[..]);
+        let given = match options {
+            ConfigValue::Object(e) => e.as_slice(),
+            _ => &[],
+        };
+        show(&mut out, TOP, given);
+        out.extend_from_slice(b"; instrumentations on:");
+        for (i, name) in INSTRUMENTATION_NAMES.iter().enumerate() {
+            if self.on(1 << i) {
+                out.push(b' ');
+                out.extend_from_slice(name.as_bytes());
+            }
+        }
+        out.extend_from_slice(b"; spans go to ");
+        out.extend_from_slice(traces_url.as_bytes());
+        super::num::bytes_to_string(out)
     }
 
     /// `{endpoint}/v1/traces`, absolute: a path is on `origin`.
@@ -624,6 +732,10 @@ mod tests {
             (obj(&[name(), ("sampleBy", Str("user".into()))]), "sampleBy", "'trace' or 'session'"),
             (obj(&[name(), ("wasmUrl", Bool(true))]), "wasmUrl", "must be a string"),
             (obj(&[name(), ("debug", Other("function".into()))]), "debug", "got function"),
+            (obj(&[name(), ("debug", Number(1.0))]), "debug", "must be a boolean or an object such as { traceUrl: '…{traceId}' }, got number"),
+            (obj(&[name(), ("debug", obj(&[("traceURL", Str("x".into()))]))]), "debug.traceURL", "did you mean `traceUrl`?"),
+            (obj(&[name(), ("debug", obj(&[("traceUrl", Bool(true))]))]), "debug.traceUrl", "must be a string, got boolean"),
+            (obj(&[name(), ("debug", obj(&[("traceUrl", Str("https://ui.test/trace".into()))]))]), "debug.traceUrl", "must contain {traceId}"),
         ];
         for (input, option, fragment) in cases {
             let e = Config::parse(&input).unwrap_err();
@@ -657,6 +769,66 @@ mod tests {
         assert!(!c.on(inst::XHR) && c.on(inst::FETCH) && c.on(inst::CONSOLE_ERRORS));
         assert_eq!(c.scheduled_delay_ms, 0);
         assert!(c.debug);
+    }
+
+    #[test]
+    fn debug_is_a_boolean_or_an_object_with_a_trace_link() {
+        let on = |v: ConfigValue| Config::parse(&obj(&[name(), ("debug", v)])).unwrap();
+        let c = on(Bool(true));
+        assert!(c.debug && c.trace_url.is_empty());
+        let c = on(obj(&[]));
+        assert!(c.debug && c.trace_url.is_empty(), "an empty object is debug without links");
+        let c = on(obj(&[("traceUrl", Str("https://ui.honeycomb.io/t/environments/e/trace?trace_id={traceId}".into()))]));
+        assert!(c.debug);
+        assert_eq!(c.trace_url, "https://ui.honeycomb.io/t/environments/e/trace?trace_id={traceId}");
+        assert!(!on(Bool(false)).debug);
+    }
+
+    #[test]
+    fn the_debug_init_line_names_every_option_with_its_value() {
+        let given = obj(&[name()]);
+        let c = Config::parse(&given).unwrap();
+        assert_eq!(
+            c.describe(&given, "http://localhost:4318/v1/traces"),
+            "started with { serviceName: 'shop', serviceVersion: undefined, environment: undefined, endpoint: 'http://localhost:4318', \
+             sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [], redactQueryParams: [], attributes: {}, \
+             instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false }, \
+             batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1000, maxQueueSize: 20000 }, interactionEvents: ['click'], \
+             session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', debug: false, wasmUrl: undefined }; \
+             instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors; spans go to http://localhost:4318/v1/traces"
+        );
+        let given = obj(&[
+            name(),
+            ("serviceVersion", Str("1.2".into())),
+            ("sampleRate", Number(0.25)),
+            ("propagateTraceHeaderCorsUrls", Array(vec![Str("https://api.test/".into()), Regex(3)])),
+            ("attributes", obj(&[("app.tier", Str("gold".into())), ("app.n", Array(vec![Number(1.0), Number(2.5)])), ("app.on", Bool(true))])),
+            ("instrumentations", obj(&[("xhr", Bool(false)), ("consoleErrors", Bool(true))])),
+            ("interactionEvents", Array(vec![Str("click".into()), Str("submit".into())])),
+            ("sampleBy", Str("session".into())),
+            ("debug", obj(&[("traceUrl", Str("https://ui.test/t?id={traceId}".into()))])),
+            ("wasmUrl", Str("/assets/w.wasm".into())),
+            ("environment", Undefined),
+        ]);
+        let c = Config::parse(&given).unwrap();
+        let line = c.describe(&given, "https://x.test/v1/traces");
+        for part in [
+            "serviceVersion: '1.2'",
+            "sampleRate: 0.25",
+            "propagateTraceHeaderCorsUrls: ['https://api.test/', \u{1}3]",
+            "attributes: { 'app.tier': 'gold', 'app.n': [1, 2.5], 'app.on': true }",
+            "xhr: false",
+            "consoleErrors: true",
+            "interactionEvents: ['click', 'submit']",
+            "sampleBy: 'session'",
+            "debug: { traceUrl: 'https://ui.test/t?id={traceId}' }",
+            "wasmUrl: '/assets/w.wasm'",
+            "environment: undefined,",
+            "instrumentations: { documentLoad: true, fetch: true, xhr: false, ",
+            "instrumentations on: documentLoad fetch interactions routeChanges webVitals errors consoleErrors;",
+        ] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
     }
 
     #[test]

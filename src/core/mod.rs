@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod debug;
 pub mod delivery;
 pub mod errors;
 pub mod export;

@@ -188,6 +188,46 @@ impl<C: Clone> Route<C> {
     }
 }
 
+/// The app's name for a view's route (`setRoute('/products/:id')`), kept
+/// with the path it was named on. It applies to that path only: a URL
+/// change to another path leaves the new view with its path until the app
+/// names it (routers do so right after they change the URL, while the
+/// route change is still open), and a change that keeps the path (a
+/// query, an in-page anchor) keeps the name.
+///
+/// ```
+/// use waggle_rum::core::route::Template;
+/// let mut t = Template::default();
+/// assert_eq!(t.route("/products/42"), "/products/42");
+/// t.set("/products/42", "/products/:id");
+/// assert_eq!(t.route("/products/42"), "/products/:id");
+/// assert_eq!(t.route("/cart"), "/cart");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Template {
+    path: String,
+    name: String,
+}
+
+impl Template {
+    /// Names the route of the view at `path` (its [`super::url::route_of`]);
+    /// an empty or blank name takes the name back.
+    pub fn set(&mut self, path: &str, name: &str) {
+        self.path = String::from(path);
+        self.name = String::from(name.trim());
+    }
+
+    /// The route spans carry for the view at `path`: its name, if the app
+    /// named it, else the path itself.
+    pub fn route<'a>(&'a self, path: &'a str) -> &'a str {
+        if self.path == path && !self.name.is_empty() {
+            &self.name
+        } else {
+            path
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +237,24 @@ mod tests {
             Decision::Change { kind, .. } => Some(kind),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_route_name_holds_for_its_path_only() {
+        let mut t = Template::default();
+        t.set("/products/42", " /products/:id ");
+        assert_eq!(t.route("/products/42"), "/products/:id", "trimmed");
+        // Another product: the router names it too, until then its path.
+        assert_eq!(t.route("/products/43"), "/products/43");
+        t.set("/products/43", "/products/:id");
+        assert_eq!(t.route("/products/43"), "/products/:id");
+        // A hash route's path carries its fragment: another fragment route
+        // is another view.
+        t.set("/#/a/1", "/a/:id");
+        assert_eq!(t.route("/#/a/2"), "/#/a/2");
+        // Named empty or blank: the path again.
+        t.set("/#/a/1", "  ");
+        assert_eq!(t.route("/#/a/1"), "/#/a/1");
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct Ended<T> {
     pub end_ms: f64,
     /// Why.
     pub reason: Reason,
+    /// A route change (true) or an interaction.
+    pub route: bool,
 }
 
 /// The open spans and what the page did since each began.
@@ -276,7 +278,7 @@ impl<T> Settle<T> {
         if let Some(p) = o.parent {
             self.activity(p, end_ms);
         }
-        out.push(Ended { item: o.item, id: o.id, end_ms, reason });
+        out.push(Ended { item: o.item, id: o.id, end_ms, reason, route: o.route });
     }
 
     /// Ends every open route change (a newer one begins), each at its

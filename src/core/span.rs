@@ -271,10 +271,18 @@ impl Attrs {
     /// `{"key":"..."` can only be an item's start: inside a string value
     /// its quotes would be escaped.)
     pub fn has(&self, key: &str) -> bool {
-        let mut needle = Vec::with_capacity(key.len() + 10);
+        self.value(key).is_some()
+    }
+
+    /// The JSON of `key`'s value, from its `AnyValue` object to the end of
+    /// the list, when the list holds it.
+    pub fn value(&self, key: &str) -> Option<&[u8]> {
+        let mut needle = Vec::with_capacity(key.len() + 20);
         needle.extend_from_slice(b"{\"key\":");
         json_string(&mut needle, key);
-        self.json.windows(needle.len()).any(|w| w == needle)
+        needle.extend_from_slice(b",\"value\":");
+        let at = self.json.windows(needle.len()).position(|w| w == needle)?;
+        Some(&self.json[at + needle.len()..])
     }
 
     /// The items, as JSON without the brackets.

@@ -10,6 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::core::context::Contexts;
+use crate::core::debug::export_text;
 use crate::core::delivery::{Cause, Cmd, Machine, KEEPALIVE_BODY, KEEPALIVE_QUOTA, PROBE};
 use crate::core::export::{partial_success, retry_after_seconds};
 use crate::core::num::u64_str;
@@ -53,7 +54,9 @@ pub struct Delivery {
     /// Characters this page has written to storage, for the bound.
     written: usize,
     partial_message: String,
-    debug: bool,
+    /// `debug`: each export's spans and answer are logged, with links to
+    /// their traces when this template (`debug.traceUrl`) is not empty.
+    pub debug: Option<String>,
     /// Bytes per span in the bodies encoded so far, for planning.
     span_bytes: usize,
 }
@@ -67,7 +70,7 @@ fn spans_word(n: u64) -> String {
 impl Delivery {
     /// A delivery to `url` (the absolute `/v1/traces` URL) with `resource`
     /// attributes on every body.
-    pub fn new(url: String, resource: Attrs, batch: usize, delay_ms: u32, max_queue: usize, gzip: bool, online: bool, debug: bool) -> Self {
+    pub fn new(url: String, resource: Attrs, batch: usize, delay_ms: u32, max_queue: usize, gzip: bool, online: bool, debug: Option<String>) -> Self {
         Delivery {
             machine: Machine::new(batch, delay_ms, gzip, online),
             url,
@@ -154,7 +157,7 @@ impl Delivery {
             },
             _ => 0,
         };
-        if self.debug && id != PROBE {
+        if self.debug.is_some() && id != PROBE {
             let spans = self.held.iter().find(|h| h.id == id).map_or(0, |h| h.spans.len().max(1));
             let mut t = String::from("export of ");
             t.push_str(&spans_word(spans as u64));
@@ -165,7 +168,7 @@ impl Delivery {
                 }
                 None => t.push_str(" failed"),
             }
-            io.log(0, &t);
+            io.log(1, &t);
         }
         self.machine.set_jitter(io.unit());
         self.machine.answered(io.now, id, status, retry, rejected);
@@ -310,6 +313,9 @@ impl Delivery {
     /// Encodes `spans` into held batches of at most `max_bytes` each,
     /// handing each to the machine.
     fn make(&mut self, io: &mut Io, mut spans: Vec<Span>, max_bytes: usize, split: bool) {
+        if let (Some(links), false) = (&self.debug, split) {
+            io.log(4, &export_text(&spans, links));
+        }
         while !spans.is_empty() {
             let lost = self.machine.take_lost();
             let (body, taken, rest) = self.encode_fit(spans, max_bytes, lost);

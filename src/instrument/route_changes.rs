@@ -19,7 +19,10 @@
 //! `waggle.` prefix): `waggle.route.change_type` (`pushState`,
 //! `replaceState`, `popstate`, `hashchange`), `waggle.route.from`,
 //! `waggle.route.to`, `waggle.url.from` (scrubbed like `url.full`), and
-//! the new view's `browser.document.url.full`, `waggle.page.route`.
+//! the new view's `browser.document.url.full`, `waggle.page.route`. A
+//! route is the template the app named for the view (`setRoute`, which a
+//! router calls right after it changed the URL: the route change is open
+//! until the view settles, so it carries the name), else the path.
 
 use alloc::string::String;
 
@@ -105,10 +108,10 @@ impl RouteChanges {
                 let mut span = rt.start_span("routeChange", kind::INTERNAL, parent.as_ref(), start);
                 span.set("waggle.route.change_type", nav);
                 span.set("waggle.route.from", from.route);
-                span.set("waggle.route.to", rt.page.route.as_str());
                 span.set("waggle.url.from", from.url);
                 span.set("browser.document.url.full", rt.page.url.as_str());
-                span.set("waggle.page.route", rt.page.route.as_str());
+                // `waggle.route.to` and the new view's `waggle.page.route`
+                // are set when it ends, once the app has named the route.
                 let id = rt.open_tracked(span, true, hold);
                 self.route.changed(&to, Some(id));
             }

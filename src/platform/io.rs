@@ -89,7 +89,8 @@ impl Io {
         &mut self.out
     }
 
-    /// A console message at `level` (0 debug, 1 info, 2 warn, 3 error).
+    /// A console message at `level` (0 debug, 1 info, 2 warn, 3 error,
+    /// 4 a group: its first line the heading, each other line an entry).
     pub fn log(&mut self, level: u32, text: &str) {
         let w = self.cmd(cmd::LOG, 2);
         w.uint(level);

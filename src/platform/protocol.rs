@@ -67,13 +67,16 @@ pub mod rec {
     pub const ERROR: u32 = 29;
     /// Bodies other pages kept in storage, taken out of it by this page.
     pub const UNSENT: u32 = 30;
+    /// `setRoute`: the view's route template, or null.
+    pub const ROUTE: u32 = 32;
     /// Fail on purpose (the tests' internal-failure path).
     pub const FAULT: u32 = 99;
 }
 
 /// Commands: what the module asks the page's JavaScript to do.
 pub mod cmd {
-    /// Write to the console: level (0 debug, 1 info, 2 warn, 3 error), text.
+    /// Write to the console: level (0 debug, 1 info, 2 warn, 3 error, 4 a
+    /// group of the text's lines, the first its heading), text.
     pub const LOG: u32 = 1;
     /// Call back with `TIMER` after ms (negative: cancel): id, ms.
     pub const TIMER: u32 = 2;
@@ -113,4 +116,38 @@ pub mod cmd {
     pub const FAILED: u32 = 16;
     /// Forget the gzipped body kept for a request: request id.
     pub const FREE: u32 = 17;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    /// `NAME = value` of each constant in a source text, by the pattern
+    /// its lines follow (`pub const NAME: u32 = N;`, `export const NAME = N;`).
+    fn consts(text: &str, start: &str) -> BTreeMap<String, u32> {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix(start))
+            .filter_map(|l| {
+                let (name, rest) = l.split_once(|c| c == ':' || c == ' ')?;
+                let value = rest.rsplit_once('=')?.1.trim().trim_end_matches(';');
+                Some((name.to_string(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn js_protocol_has_the_same_numbers() {
+        let rust = include_str!("protocol.rs");
+        let (recs, cmds) = rust.split_once("pub mod cmd").unwrap();
+        let mut want = consts(recs, "pub const ");
+        // The page's name for a URL observation.
+        let url = want.remove("URL").unwrap();
+        want.insert("URL_CHANGE".into(), url);
+        for (k, v) in consts(cmds.split("#[cfg(test)]").next().unwrap(), "pub const ") {
+            want.insert(format!("C_{k}"), v);
+        }
+        let mut js = consts(include_str!("../../js/protocol.js"), "export const ");
+        js.remove("PROBE");
+        assert_eq!(js, want);
+    }
 }

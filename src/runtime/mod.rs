@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 use crate::core::config::{attributes, Config, ConfigValue, SampleBy, UrlPattern};
 use crate::core::ids::{SpanId, TraceId};
+use crate::core::route::Template;
 use crate::core::sampling::ratio_keeps;
 use crate::core::session::{hex_id, resolve, SessionLimits};
 use crate::core::span::{kind, Attrs, Span, Value};
@@ -82,8 +83,11 @@ impl Ctx {
 pub struct Page {
     /// Its URL, scrubbed.
     pub url: String,
-    /// Its route: the path, and the fragment for hash routes.
+    /// Its route: the template the app named for it (`setRoute`), else
+    /// its path (and the fragment for hash routes).
     pub route: String,
+    /// Its path (and the fragment for hash routes), as in the URL.
+    pub path: String,
     /// `document.title`.
     pub title: String,
 }
@@ -137,6 +141,7 @@ pub struct Runtime {
     globals: Vec<(String, Value)>,
     stack: Vec<(u32, Ctx)>,
     next_token: u32,
+    template: Template,
 }
 
 impl Runtime {
@@ -157,6 +162,7 @@ impl Runtime {
             globals: Vec::new(),
             stack: Vec::new(),
             next_token: 0,
+            template: Template::default(),
         }
     }
 
@@ -327,9 +333,28 @@ impl Runtime {
 
     /// Re-reads the page from `href` and `title`.
     pub fn set_page(&mut self, href: &str, title: &str) {
-        let page = Page { url: self.scrub(href), route: route_of(href), title: String::from(title) };
+        let path = route_of(href);
+        let route = String::from(self.template.route(&path));
+        let page = Page { url: self.scrub(href), route, path, title: String::from(title) };
         if page != self.page {
             self.page = page;
+            self.update_context();
+        }
+    }
+
+    /// `setRoute`: names the route of the view now shown (a string such as
+    /// `/products/:id`; null, undefined or an empty string takes the name
+    /// back). Anything else is ignored with a warning.
+    pub fn set_route(&mut self, v: &ConfigValue) {
+        let name = match v {
+            ConfigValue::Str(s) => s.as_str(),
+            ConfigValue::Null | ConfigValue::Undefined => "",
+            other => return self.refuse("setRoute takes a route template such as '/products/:id', or null", other),
+        };
+        self.template.set(&self.page.path, name);
+        let route = self.template.route(&self.page.path);
+        if self.page.route != route {
+            self.page.route = String::from(route);
             self.update_context();
         }
     }
@@ -386,12 +411,7 @@ impl Runtime {
                     self.user.push((key, v));
                 }
             }
-            other => {
-                let mut t = String::from("setUser takes an object such as { id: '42' } or null, got ");
-                t.push_str(other.type_name());
-                t.push_str("; the call is ignored");
-                self.io.warn(&t);
-            }
+            other => self.refuse("setUser takes an object such as { id: '42' } or null", other),
         }
         self.update_context();
     }
@@ -401,11 +421,7 @@ impl Runtime {
     /// warning naming its key.
     pub fn set_globals(&mut self, v: &ConfigValue) {
         let ConfigValue::Object(entries) = v else {
-            let mut t = String::from("setGlobalAttributes takes an object of attributes, got ");
-            t.push_str(v.type_name());
-            t.push_str("; the call is ignored");
-            self.io.warn(&t);
-            return;
+            return self.refuse("setGlobalAttributes takes an object of attributes", v);
         };
         let (good, bad) = attributes("setGlobalAttributes", entries);
         for e in bad {
@@ -418,6 +434,15 @@ impl Runtime {
             }
         }
         self.update_context();
+    }
+
+    /// A call given what it does not take: one warning, and nothing done.
+    fn refuse(&mut self, what: &str, got: &ConfigValue) {
+        let mut t = String::from(what);
+        t.push_str(", got ");
+        t.push_str(got.type_name());
+        t.push_str("; the call is ignored");
+        self.io.warn(&t);
     }
 
     fn warn_key(&mut self, call: &str, path: &str, message: &str) {

@@ -95,6 +95,14 @@ impl Runtime {
             let end = self.ns(e.end_ms).max(span.start_ns);
             span.end(end);
             span.set("waggle.end_reason", e.reason.as_str());
+            if e.route {
+                // The view it went to, as named when it ended: a router
+                // names the new route (setRoute) right after changing the
+                // URL, and a newer route change ends this one before it
+                // changes the page.
+                span.set("waggle.route.to", self.page.route.as_str());
+                span.set("waggle.page.route", self.page.route.as_str());
+            }
             self.finish(span);
         }
     }

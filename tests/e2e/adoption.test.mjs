@@ -46,6 +46,7 @@ ${snippet}
   window.loadedAtFirstCall = !!window.waggle.loaded;
   window.initResult = waggle.init({ serviceName: 'snippet-example', endpoint: params.get('endpoint'), batch: { scheduledDelayMillis: 50 } });
   waggle.setUser({ id: 'snippet-user' });
+  waggle.setRoute('/snippet/:page');
   var first = waggle.startSpan('early.first', { 'app.order': 1 });
   first.setAttribute('app.note', 'before the agent');
   first.end();
@@ -104,17 +105,28 @@ function examples(file, langs) {
   return blocks;
 }
 
-/** tsc --strict --exactOptionalPropertyTypes over `files` with the packed package; its report. */
-function strictCheck(name, files) {
+// The routers the router entry points' examples import.
+const ROUTERS = ['react-router', 'vue-router', 'vue', '@vue', 'next', 'react', 'react-dom'];
+const importsRouter = (code) => /from '(react-router|vue-router|next\/[\w/]+)'/.test(code);
+
+/**
+ * tsc --strict --exactOptionalPropertyTypes over `files` with the packed
+ * package; its report. With `routers`, the real routers are there too, and
+ * the declarations in node_modules are not checked themselves (the
+ * routers' own do not pass exactOptionalPropertyTypes; the package's are
+ * checked without them).
+ */
+function strictCheck(name, files, { routers = false } = {}) {
   const dir = path.join(work, name);
   fs.mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
   fs.cpSync(path.join(work, 'app/node_modules/waggle-rum'), path.join(dir, 'node_modules/waggle-rum'), { recursive: true });
   // For the Next.js (React) example.
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules/@types/react'), path.join(dir, 'node_modules/@types/react'));
+  if (routers) for (const m of ROUTERS) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', m), path.join(dir, 'node_modules', m));
   for (const [file, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), code);
   const compilerOptions = {
     target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], jsx: 'react-jsx',
-    strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: false, types: [],
+    strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: routers, types: [],
   };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: Object.keys(files) }));
   try {
@@ -135,13 +147,22 @@ test("every js/ts example in README.md and in the package's README compiles unde
   }
   assert.ok(Object.keys(files).filter((f) => f.startsWith('package-')).length >= 5, Object.keys(files).join(' '));
   assert.ok(Object.keys(files).some((f) => f.startsWith('repo-')));
+  // The router entry points' examples, with the real routers.
+  const withRouters = Object.fromEntries(Object.entries(files).filter(([, code]) => importsRouter(code)));
+  assert.ok(Object.keys(withRouters).length >= 3, Object.keys(withRouters).join(' '));
+  for (const f of Object.keys(withRouters)) delete files[f];
   assert.equal(strictCheck('readme', files).trim(), '');
+  assert.equal(strictCheck('readme-routers', withRouters, { routers: true }).trim(), '');
 });
 
-test('the declarations take what the agent takes and refuse the rest (window.waggle, loadAgent, event names, attributes, error classes)', () => {
+test('the declarations take what the agent takes and refuse the rest (window.waggle, loadAgent, event names, attributes, error classes, setRoute, the router entry points)', () => {
   // Each @ts-expect-error must meet an error, or tsc reports it unused.
   const check = `/// <reference types="waggle-rum/snippet" />
-import { init, loadAgent, startSpan, setUser, setGlobalAttributes, WaggleConfigError, WaggleLoadError, type InteractionEvent } from 'waggle-rum';
+import { init, loadAgent, startSpan, setUser, setGlobalAttributes, setRoute, WaggleConfigError, WaggleLoadError, type InteractionEvent } from 'waggle-rum';
+import { trackRouter as trackReactRouter, WaggleRoutes } from 'waggle-rum/react-router';
+import { trackRouter as trackVueRouter } from 'waggle-rum/vue-router';
+import { WaggleRoute, routeOf } from 'waggle-rum/next';
+import type { ReactElement } from 'react';
 
 const exportsOf: WebAssembly.Exports = await loadAgent();
 const events: InteractionEvent[] = ['click', 'submit', 'keydown'];
@@ -170,6 +191,22 @@ try {
     const cause: unknown = e.cause;
   }
 }
+await init({ serviceName: 'x', debug: { traceUrl: 'https://ui.honeycomb.io/t/environments/e/trace?trace_id={traceId}' } });
+await init({ serviceName: 'x', debug: true });
+// @ts-expect-error debug is a boolean or { traceUrl }
+await init({ serviceName: 'x', debug: { link: 'x' } });
+waggle.setRoute('/products/:id');
+setRoute('/products/:id');
+setRoute(null);
+// @ts-expect-error a route is a string or null
+setRoute(42);
+trackReactRouter({ state: { matches: [{ route: { path: '/' } }, { route: {} }] }, subscribe: () => () => {} })();
+// @ts-expect-error trackRouter takes a router
+trackReactRouter({});
+const routes: ReactElement = WaggleRoutes({ children: null });
+trackVueRouter({ currentRoute: { value: { matched: [{ path: '/products/:id' }] } }, afterEach: () => () => {} })();
+const template: string = routeOf('/products/42', { id: '42', slug: ['a', 'b'], none: undefined });
+const named: null = WaggleRoute();
 const started: boolean = await waggle.init({ serviceName: 'x' });
 const flushed: boolean = await window.waggle.flush();
 const stopped: boolean = await waggle.shutdown();
@@ -210,6 +247,7 @@ test('the snippet queues calls made before the agent arrives and replays them in
   const second = spans.find((s) => s.name === 'early.second');
   assert.equal(first.attrs['app.note'], 'before the agent');
   assert.equal(first.attrs['user.id'], 'snippet-user');
+  assert.equal(first.attrs['waggle.page.route'], '/snippet/:page', 'setRoute queued and replayed in order');
   assert.equal(second.attrs['app.order'], 2);
   // Replayed with the times they were made at, in order, before init resolved.
   const t = await page.evaluate(() => ({ origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].domInteractive }));

@@ -77,7 +77,10 @@ test('make package: the tarball holds the package README, the LICENSE and the me
   const tarball = path.join(dist, `waggle-rum-${version}.tgz`);
   assert.ok(fs.existsSync(tarball), printed);
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-  assert.deepEqual(files, ['LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'package.json', 'snippet.d.ts', 'snippet.html', 'waggle.snippet.js', 'waggle.wasm'].map((f) => `package/${f}`));
+  assert.deepEqual(
+    files,
+    ['LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'next.d.ts', 'next.js', 'package.json', 'react-router.d.ts', 'react-router.js', 'snippet.d.ts', 'snippet.html', 'vue-router.d.ts', 'vue-router.js', 'waggle.snippet.js', 'waggle.wasm'].map((f) => `package/${f}`),
+  );
   const read = (f) => execFileSync('tar', ['xzOf', tarball, `package/${f}`], { encoding: 'utf8' });
   assert.equal(read('README.md'), fs.readFileSync(path.join(REPO_ROOT, 'js/README.md'), 'utf8'));
   assert.match(read('LICENSE'), /Apache License\s+Version 2\.0, January 2004/);
