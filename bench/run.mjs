@@ -366,10 +366,12 @@ async function earlyCase(browser, server, sink, how, n) {
     if (!ok) r.span = { ...s, at: undefined, events: (s.events ?? []).map((ev) => ({ ...ev, atMs: Number(BigInt(ev.timeUnixNano) / 1000n) / 1000 - t.origin })) };
     return r;
   };
-  const items = { fetch: item(found.fetch, e.fetchAt), click: item(found.click, e.clickAt), error: item(found.error, e.errorAt) };
+  const items = { fetch: item(found.fetch, e.fetchAt), click: item(found.click, e.clickAt), error: item(found.error, e.errorEventAt ?? e.errorAt) };
   return {
     ...items,
     pass: Object.values(items).every((x) => x.ok),
+    // How long after the throw the browser stamped its error event.
+    errorReportedMs: e.errorEventAt == null ? null : e.errorEventAt - e.errorAt,
     recordingMs: t.recording,
     wasmArrivedMs: t.wasm.responseEnd,
     readyMs: t.ready,

@@ -515,22 +515,25 @@ export function record(w) {
 
   // --------------------------------------------------------------- errors
 
+  // An event's own time: on performance.now()'s clock in every current browser.
+  const when = (e) => (e.timeStamp > 0 ? e.timeStamp : now());
   listen(w, 'error', (e) => {
     const t = e.target;
     if (t && t.nodeType === 1) {
       // A resource failed: a plain Event on the element.
       const src = t.currentSrc || t.src || t.href || '';
-      return H.push([P.ERROR, 3, now(), false, '', '', '', '', '', '', 0, 0, t.localName, typeof src === 'string' ? src : '']);
+      return H.push([P.ERROR, 3, when(e), false, '', '', '', '', '', '', 0, 0, t.localName, typeof src === 'string' ? src : '']);
     }
     // Not an ErrorEvent: an `error` some other node dispatched.
     if (typeof e.message !== 'string') return;
-    // The time first: reading a stack the first time formats it, which
-    // takes milliseconds.
-    const at = now();
+    // The browser's time for the event, not the listener's: other
+    // listeners may have run first, and reading a stack the first time
+    // formats it, which takes milliseconds.
+    const at = when(e);
     const v = e.error === undefined || e.error === null ? [false, '', '', e.message, '', undefined] : thrown(e.error);
     H.push([P.ERROR, 0, at, ...v, e.filename, e.lineno, e.colno, '', '']);
   });
-  listen(w, 'unhandledrejection', (e) => H.push([P.ERROR, 1, now(), ...thrown(e.reason), '', 0, 0, '', '']));
+  listen(w, 'unhandledrejection', (e) => H.push([P.ERROR, 1, when(e), ...thrown(e.reason), '', 0, 0, '', '']));
 
   // ------------------------------------------------------------ lifecycle
 
