@@ -33,12 +33,11 @@ build:
 package: build
 	bash scripts/package.sh
 
-# The Rust service of docs/guides.md against the real Collector. Not in
-# make test: its first build (axum, tokio, the OpenTelemetry crates) takes
-# several minutes on two cores.
+# The Rust service of docs/guides.md against the real Collector (also part
+# of make test).
 guide-rust:
 	bash scripts/setup.sh
-	node --test tests/guides/rust-guide.test.mjs
+	node --test tests/e2e/guides-rust.test.mjs
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -2,7 +2,7 @@
 // the real Collector: each renders <meta name="traceparent"> naming the
 // request's SERVER span, as that language's OpenTelemetry SDK exported it.
 // The Flask and Express code is extracted from the guide; the Rust one is
-// tests/guides/rust-guide.test.mjs (make guide-rust), its build being long.
+// guides-rust.test.mjs, beside this file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

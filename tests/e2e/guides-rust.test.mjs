@@ -1,9 +1,9 @@
 // docs/guides.md's Rust service (tests/guides/rust, whose build.rs takes
 // the guide's ```rust block as its main.rs), run against the real
 // Collector: its page's <meta name="traceparent"> names the request's
-// SERVER span as the opentelemetry SDK exported it over OTLP. Not in
-// `make test`: building axum, tokio and the OpenTelemetry crates takes
-// several minutes on two cores. Run it with `make guide-rust`.
+// SERVER span as the opentelemetry SDK exported it over OTLP. Its first
+// build (axum, tokio, the OpenTelemetry crates) takes about a minute on two
+// cores once the crates are downloaded; later runs reuse target/guide-rust.
 import { test, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
