@@ -35,6 +35,8 @@ export const ERROR = 29;
 export const UNSENT = 30;
 export const ROUTE = 32;
 export const FAULT = 99;
+// What looks actionable to a click (src/core/frustration.rs, held equal by a test).
+export const ACTIONABLE = 'a[href],button,input[type=button],input[type=submit],input[type=reset],input[type=image],summary,[role=button],[role=link],[role=menuitem],[role=tab],[onclick]';
 
 // Commands.
 export const C_LOG = 1;

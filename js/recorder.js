@@ -488,7 +488,10 @@ export function record(w) {
   const onEvent = (e) => {
     const t = e.target;
     if (H.off || !t || t.nodeType !== 1) return;
-    safe(() => H.call([P.EVENT, e.timeStamp, e.type, path(t)]));
+    safe(() => {
+      const named = t.closest('[data-waggle-name]');
+      H.call([P.EVENT, e.timeStamp, e.type, path(t), !!t.closest(P.ACTIONABLE), named ? named.getAttribute('data-waggle-name') : '']);
+    });
   };
   const events = [];
   H.events = (types) => {

@@ -7,6 +7,7 @@ pub mod debug;
 pub mod delivery;
 pub mod errors;
 pub mod export;
+pub mod frustration;
 pub mod http;
 pub mod ids;
 pub mod num;

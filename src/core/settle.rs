@@ -83,6 +83,11 @@ pub struct Open<T> {
     deadline_ms: f64,
     /// Current until released, rather than until its task is over.
     pub held: bool,
+    /// The page changed while it was open: a DOM mutation, a resource
+    /// loaded, a request or a route change began.
+    pub changed: bool,
+    /// An uncaught error was thrown while it was open.
+    pub errored: bool,
 }
 
 impl<T> Open<T> {
@@ -105,6 +110,10 @@ pub struct Ended<T> {
     pub reason: Reason,
     /// A route change (true) or an interaction.
     pub route: bool,
+    /// As [`Open::changed`].
+    pub changed: bool,
+    /// As [`Open::errored`].
+    pub errored: bool,
 }
 
 /// The open spans and what the page did since each began.
@@ -166,6 +175,8 @@ impl<T> Settle<T> {
             busy_until_ms: now,
             deadline_ms: now + max,
             held,
+            changed: false,
+            errored: false,
         });
         self.tick_due_ms = self.tick_due_ms.min(now + POLL_MS);
         self.tick_due_ms
@@ -203,7 +214,23 @@ impl<T> Settle<T> {
         for o in self.open.iter_mut() {
             if at_ms >= o.start_ms {
                 o.saw(at_ms);
+                o.changed = true;
             }
+        }
+    }
+
+    /// The page began something of its own (a request, a route change):
+    /// every open span saw the page change.
+    pub fn changed_all(&mut self) {
+        for o in self.open.iter_mut() {
+            o.changed = true;
+        }
+    }
+
+    /// An uncaught error: every open span saw it.
+    pub fn errored_all(&mut self) {
+        for o in self.open.iter_mut() {
+            o.errored = true;
         }
     }
 
@@ -278,7 +305,7 @@ impl<T> Settle<T> {
         if let Some(p) = o.parent {
             self.activity(p, end_ms);
         }
-        out.push(Ended { item: o.item, id: o.id, end_ms, reason, route: o.route });
+        out.push(Ended { item: o.item, id: o.id, end_ms, reason, route: o.route, changed: o.changed, errored: o.errored });
     }
 
     /// Ends every open route change (a newer one begins), each at its
@@ -322,6 +349,29 @@ mod tests {
             out.extend(s.tick(s.tick_due(), pending));
         }
         out
+    }
+
+    #[test]
+    fn an_ended_span_says_whether_the_page_changed_or_threw_while_it_was_open() {
+        let mut s = Settle::default();
+        s.open(1, id(1), None, false, 100.0, false);
+        s.activity(id(1), 120.0); // its own handler ran: no change
+        let quiet = poll(&mut s, 1_000.0, 0);
+        assert!(!quiet[0].changed && !quiet[0].errored);
+
+        s.open(2, id(2), None, false, 2_000.0, false);
+        s.activity_all(1_990.0); // a mutation from before it opened
+        s.errored_all();
+        let e = poll(&mut s, 3_000.0, 0);
+        assert!(!e[0].changed && e[0].errored);
+
+        s.open(3, id(3), None, false, 4_000.0, false);
+        s.activity_all(4_010.0);
+        assert!(poll(&mut s, 5_000.0, 0)[0].changed);
+
+        s.open(4, id(4), None, false, 6_000.0, false);
+        s.changed_all(); // a request began
+        assert!(poll(&mut s, 7_000.0, 0)[0].changed);
     }
 
     #[test]

@@ -72,6 +72,9 @@ impl Errors {
         let column = r.num();
         let tag = r.str();
         let url = r.str();
+        if matches!(source, Source::Uncaught | Source::UnhandledRejection) {
+            rt.page_errored();
+        }
         if !on {
             return;
         }

@@ -1,7 +1,7 @@
 //! User interactions: one span per `click` (and per event of the other
 //! types in `interactionEvents`, such as `submit`), named for the event.
 //!
-//! The page reports `[EVENT, timeStamp, type, path]` from a
+//! The page reports `[EVENT, timeStamp, type, path, actionable, name]` from a
 //! capture listener on `window`, before any handler on the page can stop
 //! the event. The span starts at the event's `timeStamp` (when the browser
 //! received the input) and is current while the page handles it:
@@ -14,10 +14,14 @@
 //! Attributes (no semantic convention covers interactions, hence the
 //! `waggle.` prefix): `waggle.event.type`, `waggle.target.tag`,
 //! `waggle.target.id`, `waggle.target.selector` (unique ids, tags and
-//! `:nth-of-type`, at most 200 bytes: no class names, no text), and the
+//! `:nth-of-type`, at most 200 bytes: no class names, no text),
+//! `waggle.target.name` (the `data-waggle-name` of the target or its
+//! nearest ancestor that has one: the app's own name for it), and the
 //! page it happened on (`browser.document.url.full`, `waggle.page.route`,
-//! `waggle.page.title`), even when the interaction navigates elsewhere. Events whose target is not an
-//! element are not recorded; the element's text and values are never read.
+//! `waggle.page.title`), even when the interaction navigates elsewhere.
+//! Events whose target is not an element are not recorded; the element's
+//! text and values are never read. Clicks carry the frustration signals
+//! of [`crate::core::frustration`] when they end.
 
 use alloc::string::String;
 
@@ -33,6 +37,9 @@ pub fn event(rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     let stamp = r.num();
     let event_type = String::from(r.str());
     let path = path::read(r);
+    // Whether the target or an ancestor matches frustration::ACTIONABLE.
+    let actionable = r.bool();
+    let name = r.str();
     if !rt.config.on(inst::INTERACTIONS) || !rt.config.interaction_events.iter().any(|e| *e == event_type) {
         return;
     }
@@ -48,12 +55,19 @@ pub fn event(rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     if !target.id.is_empty() {
         span.set("waggle.target.id", target.id.as_str());
     }
+    if !name.is_empty() {
+        span.set("waggle.target.name", name);
+    }
     let selector = path::interaction_selector(&path);
     if !selector.is_empty() {
-        span.set("waggle.target.selector", selector);
+        span.set("waggle.target.selector", selector.as_str());
     }
     span.set("browser.document.url.full", rt.page.url.as_str());
     span.set("waggle.page.route", rt.page.route.as_str());
     span.set("waggle.page.title", rt.page.title.as_str());
-    rt.open_tracked(span, false, false);
+    if event_type == "click" {
+        rt.open_click(span, start, &selector, actionable);
+    } else {
+        rt.open_tracked(span, false, false);
+    }
 }

@@ -101,6 +101,7 @@ impl Requests {
             w.null();
         }
         rt.pending_requests += 1;
+        rt.page_changed();
         self.in_flight.push(InFlight { id, span, url: String::from(url), cross_origin, xhr, start: t });
     }
 

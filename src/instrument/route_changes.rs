@@ -94,6 +94,7 @@ impl RouteChanges {
             }
             Decision::Change { kind: nav, to, parent, hold } => {
                 let from = rt.page.clone();
+                rt.page_changed();
                 rt.supersede_routes();
                 rt.set_page(&to, &title);
                 if !rt.config.on(inst::ROUTE_CHANGES) {

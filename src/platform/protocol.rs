@@ -150,4 +150,11 @@ mod tests {
         js.remove("PROBE");
         assert_eq!(js, want);
     }
+
+    #[test]
+    fn js_matches_what_frustration_calls_actionable() {
+        let js = include_str!("../../js/protocol.js");
+        let line = js.lines().find_map(|l| l.strip_prefix("export const ACTIONABLE = '")).unwrap();
+        assert_eq!(line.trim_end_matches("';"), crate::core::frustration::ACTIONABLE);
+    }
 }

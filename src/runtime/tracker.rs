@@ -14,6 +14,7 @@
 
 use alloc::vec::Vec;
 
+use crate::core::frustration::Frustration;
 use crate::core::ids::SpanId;
 use crate::core::settle::{Ended, Reason, Settle, HOLD_MS};
 use crate::core::span::Span;
@@ -32,6 +33,10 @@ pub struct Tracker {
     watching: bool,
     follows: Vec<(u32, SpanId)>,
     next_follow: u32,
+    frustration: Frustration,
+    /// Open clicks: how many on their target in the rage window, and
+    /// whether it looked actionable.
+    clicks: Vec<(SpanId, u32, bool)>,
 }
 
 impl Tracker {
@@ -69,6 +74,32 @@ impl Runtime {
         id
     }
 
+    /// A click at `at_ms` on `target` (its selector), tracked as `span`,
+    /// on an element that looks actionable or not: the span carries what
+    /// its clicks say when it ends.
+    pub fn open_click(&mut self, mut span: Span, at_ms: f64, target: &str, actionable: bool) -> SpanId {
+        let clicks = self.tracker.frustration.click(at_ms, target);
+        if clicks >= crate::core::frustration::RAGE_CLICKS {
+            span.set("waggle.frustration.rage_clicks", clicks as i64);
+        }
+        let id = self.open_tracked(span, false, false);
+        if self.tracker.clicks.len() >= FOLLOWS {
+            self.tracker.clicks.remove(0);
+        }
+        self.tracker.clicks.push((id, clicks, actionable));
+        id
+    }
+
+    /// The page began something of its own (a request, a route change).
+    pub fn page_changed(&mut self) {
+        self.tracker.settle.changed_all();
+    }
+
+    /// An uncaught error was thrown.
+    pub fn page_errored(&mut self) {
+        self.tracker.settle.errored_all();
+    }
+
     /// The poll: ends the spans whose page settled.
     pub fn settle_tick(&mut self) {
         let ended = self.tracker.settle.tick(self.io.now, self.pending_requests);
@@ -95,6 +126,22 @@ impl Runtime {
             let end = self.ns(e.end_ms).max(span.start_ns);
             span.end(end);
             span.set("waggle.end_reason", e.reason.as_str());
+            if let Some(i) = self.tracker.clicks.iter().position(|c| c.0 == e.id) {
+                let (_, clicks, actionable) = self.tracker.clicks.swap_remove(i);
+                let f = &mut self.tracker.frustration;
+                let s = f.ended(clicks, actionable, e.changed, e.errored, e.reason == Reason::Settled);
+                if s.any() {
+                    for (on, key) in [(s.rage, "waggle.frustration.rage"), (s.dead, "waggle.frustration.dead"), (s.error, "waggle.frustration.error")] {
+                        if on {
+                            span.set(key, true);
+                        }
+                    }
+                    let c = f.counts;
+                    span.set("waggle.page.rage_clicks", c.rage as i64);
+                    span.set("waggle.page.dead_clicks", c.dead as i64);
+                    span.set("waggle.page.error_clicks", c.error as i64);
+                }
+            }
             if e.route {
                 // The view it went to, as named when it ended: a router
                 // names the new route (setRoute) right after changing the

@@ -92,6 +92,53 @@ test('a click span names its target, the page, and starts at the event', async (
   await page.close();
 });
 
+test('frustration: rage, dead and error clicks are marked and counted per page; data-waggle-name names the target', async () => {
+  const app = await openApp();
+  const { page } = app;
+  const counts = (s) => [s.attrs['waggle.page.rage_clicks'], s.attrs['waggle.page.dead_clicks'], s.attrs['waggle.page.error_clicks']];
+  // An actionable button whose click changes nothing: dead.
+  await page.click('#nothing');
+  let spans = await app.waitFor((s) => clickOn(s, 'nothing'));
+  const dead = clickOn(spans, 'nothing');
+  assert.equal(dead.attrs['waggle.frustration.dead'], true, app.context());
+  assert.equal(dead.attrs['waggle.frustration.rage'], undefined);
+  assert.equal(dead.attrs['waggle.frustration.error'], undefined);
+  assert.deepEqual(counts(dead), [0, 1, 0]);
+  // The nearest data-waggle-name is the app's name for the target.
+  assert.equal(dead.attrs['waggle.target.name'], 'frustration panel');
+
+  // A button whose click changes the DOM, clicked four times in well
+  // under a second: the third and fourth are rage clicks, one run.
+  const box = await page.locator('#count').boundingBox();
+  for (let i = 0; i < 4; i++) await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  spans = await app.waitFor((s) => s.filter((x) => x.name === 'click' && x.attrs['waggle.target.id'] === 'count').length === 4);
+  const runOf = spans.filter((x) => x.name === 'click' && x.attrs['waggle.target.id'] === 'count').sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
+  assert.deepEqual(runOf.map((x) => x.attrs['waggle.frustration.rage'] ?? false), [false, false, true, true], app.context());
+  assert.deepEqual(runOf.map((x) => x.attrs['waggle.frustration.rage_clicks'] ?? 0), [0, 0, 3, 4]);
+  assert.ok(runOf.every((x) => x.attrs['waggle.frustration.dead'] === undefined), 'a click that changed the DOM is not dead');
+  assert.deepEqual(counts(runOf[3]), [1, 1, 0]);
+  assert.ok(runOf.every((x) => x.attrs['waggle.target.name'] === 'counter'));
+
+  // A click whose handler throws: an error click, not a dead one.
+  await page.click('#boom');
+  spans = await app.waitFor((s) => clickOn(s, 'boom'));
+  const boom = clickOn(spans, 'boom');
+  assert.equal(boom.attrs['waggle.frustration.error'], true);
+  assert.equal(boom.attrs['waggle.frustration.dead'], undefined);
+  assert.deepEqual(counts(boom), [1, 1, 1]);
+  assert.deepEqual(app.pageErrors.map((e) => e.message), ['boom from a click']);
+
+  // Text and a form field are not expected to do anything: no signal.
+  await page.click('#plain');
+  await page.click('#field');
+  spans = await app.waitFor((s) => clickOn(s, 'plain') && clickOn(s, 'field'));
+  for (const id of ['plain', 'field']) {
+    const c = clickOn(spans, id);
+    assert.deepEqual(Object.keys(c.attrs).filter((k) => k.startsWith('waggle.frustration') || k.startsWith('waggle.page.') && k.endsWith('_clicks')), [], id);
+  }
+  await page.close();
+});
+
 test('submit is recorded as its own span, a child of the click that submitted', async () => {
   const app = await openApp();
   await app.page.click('#send');

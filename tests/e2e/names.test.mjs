@@ -114,6 +114,11 @@ test('every key the agent sends is in README\'s table, and every key there is se
   await page.evaluate(() => window.page.app());
   // Let the interaction, the route change and the error burst end.
   await new Promise((r) => setTimeout(r, 1500));
+  // Clicks on a quiet page: dead, rage and error clicks.
+  await page.evaluate(() => window.page.frustrate());
+  await new Promise((r) => setTimeout(r, 500));
+  await page.evaluate(() => window.page.throwingClick());
+  await new Promise((r) => setTimeout(r, 500));
   await page.evaluate(() => window.waggle.flush());
   // Leaving sends CLS and INP, in keepalive requests the unloading page
   // cannot see answered: it counts their spans as unconfirmed in storage,

@@ -13,6 +13,9 @@ for (const type of ['click', 'submit']) {
 }
 
 on('sync', () => { data('sync'); });
+let counted = 0;
+on('count', () => { $('out').textContent = `counted ${++counted}`; });
+on('boom', () => { throw new Error('boom from a click'); });
 on('timer', () => { setTimeout(() => data('timer'), 30); });
 on('micro', () => { Promise.resolve().then(() => data('micro')); });
 on('after-await', async () => {

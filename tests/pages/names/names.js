@@ -44,6 +44,15 @@ page.requests = async () => {
   });
 };
 
+// Frustration: three clicks on a button that does nothing (a rage run of
+// dead clicks, on an element the app named); later, a click that throws.
+document.getElementById('throws').addEventListener('click', () => { throw new TypeError('names boom'); });
+page.frustrate = () => {
+  const idle = document.getElementById('idle');
+  for (let i = 0; i < 3; i++) idle.click();
+};
+page.throwingClick = () => document.getElementById('throws').click();
+
 page.route = () => history.pushState({}, '', `${location.pathname}${location.search}&view=2`);
 
 page.errors = () => {
