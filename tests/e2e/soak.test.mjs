@@ -200,7 +200,9 @@ test(`soak: two tabs navigating while the Collector comes and goes; every span a
       new Promise((r) => setTimeout(() => r('flush did not settle in 30 s'), 30_000)),
     ])).catch((e) => `flush failed: ${e.message}`);
     await stopPage(page);
-    note(`${tab}: a last page, init ${ready}, ${flushed[tab]}`);
+    // What the origin still keeps for a later page to send.
+    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('waggle.unsent')).map((k) => `${k}: ${localStorage.getItem(k).length} chars`)).catch((e) => [String(e)]);
+    note(`${tab}: a last page, init ${ready}, ${flushed[tab]}; kept in storage: ${kept.length ? kept.join(', ') : 'nothing'}`);
   }));
 
   // What was made: each view's own count, and what the pages reported.
