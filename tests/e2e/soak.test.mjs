@@ -302,7 +302,7 @@ test(`soak: two tabs navigating while the Collector comes and goes; every span a
     unknown.length ? `arrived but never made: ${unknown.slice(0, 20).join(', ')}` : '',
   ].filter(Boolean).join('\n');
   console.log(`${details}\nsoak timeline:\n  ${timeline.join('\n  ')}`);
-  const agentConsole = tabs.map((t) => `--- tab ${t} console (waggle lines) ---\n${formatConsole(consoles[t].filter((m) => /waggle/i.test(m.text)).slice(-15), errors[t])}`).join('\n');
+  const agentConsole = tabs.map((t) => `--- tab ${t} console (waggle lines) ---\n${formatConsole(consoles[t].filter((m) => /waggle/i.test(m.text)).slice(-40), errors[t])}`).join('\n');
 
   assert.ok(produced.size > 100, `too few spans were made for a soak (${produced.size}):\n${details}\n${agentConsole}`);
   assert.ok(!OUTAGES || outages.length >= 2, `the Collector went down only ${outages.length} times:\n${details}`);

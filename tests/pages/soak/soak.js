@@ -69,7 +69,9 @@ addEventListener('pageshow', (e) => {
 });
 tell('loaded');
 
-window.ready = waggle.init({ serviceName: 'soak', endpoint: params.get('endpoint') }).then(
+// The page that ends the soak says what it sends and what it hears back.
+const last = params.get('produce') === '0';
+window.ready = waggle.init({ serviceName: 'soak', endpoint: params.get('endpoint'), debug: last }).then(
   () => {
     start();
     return true;
