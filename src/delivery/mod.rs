@@ -180,11 +180,14 @@ impl Delivery {
         if id == PROBE {
             match len {
                 Some(_) => {
+                    // With keepalive, as the batches it judges go: a page
+                    // that goes on to another cancels what is not, and
+                    // that would read as gzip refused.
                     let w = io.cmd(cmd::POST, 4);
                     w.uint(PROBE);
                     w.null();
                     w.bool(true);
-                    w.bool(false);
+                    w.bool(true);
                 }
                 None => self.machine.answered(io.now, PROBE, None, None, 0),
             }
