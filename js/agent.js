@@ -171,6 +171,9 @@ function exec(c) {
     case P.C_FREE:
       delete S.gz[c[1]];
       break;
+    case P.C_CLAIM:
+      H.claim();
+      break;
   }
 }
 

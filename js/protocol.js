@@ -56,6 +56,7 @@ export const C_CONFIG = 14;
 export const C_DONE = 15;
 export const C_FAILED = 16;
 export const C_FREE = 17;
+export const C_CLAIM = 18;
 
 // The id delivery's request answers come back under for the gzip probe.
 export const PROBE = 0xffffffff;

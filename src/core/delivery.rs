@@ -36,6 +36,9 @@
 //!   (the browser cancels those as the page goes) is kept in storage at
 //!   once and its answer ignored; spans that end later are kept in storage
 //!   on `freeze`, or sent when the page is shown again.
+//! - **Claims**: a delivered request tells a page in view to take out
+//!   what pages left in storage ([`Cmd::Claim`], at most every
+//!   [`CLAIM_EVERY_MS`]), as it does when it starts.
 //! - **Offline**: nothing is sent until the `online` event.
 //! - **Gzip**: bodies are gzipped where the browser can. Only HTTP answers
 //!   decide that an endpoint refuses gzip (its CORS settings not allowing
@@ -50,6 +53,9 @@ use alloc::vec::Vec;
 
 use super::export::{classify, Backoff, Outcome};
 use super::otlp::Losses;
+
+/// Least time between two [`Cmd::Claim`]s, ms.
+pub const CLAIM_EVERY_MS: f64 = 2_000.0;
 
 /// Bytes per body that may go as `keepalive`: under the browser's 64 KiB.
 pub const KEEPALIVE_BODY: usize = 60_000;
@@ -125,6 +131,9 @@ pub enum Cmd {
     },
     /// POST an empty request, gzipped, and answer it under [`PROBE`].
     Probe,
+    /// Take out what other pages kept in storage (the endpoint answers
+    /// now) and hand it to this one.
+    Claim,
     /// Keep batch `id`'s plain body in storage for a later page, then
     /// forget it; call [`Machine::lost`] for what storage cannot take.
     Store {
@@ -209,7 +218,8 @@ enum Gzip {
 /// m.compressed(id, Some(300));
 /// assert_eq!(m.commands(), vec![Cmd::Post { id, gzip: true, keepalive: true }]);
 /// m.answered(1010.0, id, Some(200), None, 0);
-/// assert_eq!(m.commands(), vec![Cmd::Forget { id }]);
+/// // Delivered; and what other pages kept can go now.
+/// assert_eq!(m.commands(), vec![Cmd::Forget { id }, Cmd::Claim]);
 /// ```
 #[derive(Debug)]
 pub struct Machine {
@@ -234,6 +244,8 @@ pub struct Machine {
     in_tick: bool,
     flushes: Vec<u32>,
     probe: bool,
+    /// When [`Cmd::Claim`] last went out.
+    claimed_at: f64,
     /// The page was hidden while the probe was under way: the browser may
     /// have cancelled it, so its failure says nothing about gzip.
     probe_spoiled: bool,
@@ -270,6 +282,7 @@ impl Machine {
             in_tick: false,
             flushes: Vec::new(),
             probe: false,
+            claimed_at: f64::NEG_INFINITY,
             probe_spoiled: false,
             warned: 0,
             lost: Losses::default(),
@@ -454,6 +467,15 @@ impl Machine {
             Outcome::Done => {
                 self.attempt = 0;
                 self.out.push(Cmd::Forget { id });
+                // The endpoint answers: what pages left in storage while
+                // it did not goes now (from a page in view: one being left
+                // would only keep it again). A page claims at its start too, but
+                // may start before the page it follows has written (the
+                // event that tells of a write can come before it is ready).
+                if !self.hidden && now - self.claimed_at >= CLAIM_EVERY_MS {
+                    self.claimed_at = now;
+                    self.out.push(Cmd::Claim);
+                }
                 if rejected > 0 {
                     self.warn(Cause::Partial(rejected), rejected);
                 }
@@ -735,6 +757,7 @@ mod tests {
         wake: Option<u32>,
         sizes: Vec<(u32, usize)>,
         probes: usize,
+        claims: usize,
         bytes_per_span: usize,
         ratio: usize,
     }
@@ -753,6 +776,7 @@ mod tests {
                 wake: None,
                 sizes: vec![],
                 probes: 0,
+                claims: 0,
                 bytes_per_span: 100,
                 ratio: 10,
             }
@@ -788,6 +812,7 @@ mod tests {
                     }
                     Cmd::Post { id, gzip, keepalive } => self.posts.push((id, gzip, keepalive)),
                     Cmd::Probe => self.probes += 1,
+                    Cmd::Claim => self.claims += 1,
                     Cmd::Store { id } => self.stored.push(id),
                     Cmd::Split { id } => {
                         let n = self.sizes.iter().find(|s| s.0 == id).unwrap().1;
@@ -960,6 +985,27 @@ mod tests {
         assert_eq!(s.posts, vec![(1, false, true)]);
         assert_eq!(s.stored, vec![2, 3]);
         assert_eq!(s.spans_of(1) + s.spans_of(2) + s.spans_of(3), 150);
+    }
+
+    #[test]
+    fn an_answered_request_claims_what_other_pages_kept_at_most_every_two_seconds() {
+        let send = |m: &mut Machine, t: f64, status: Option<u16>| {
+            let id = m.new_id();
+            m.restored(t, id, 1, 100);
+            m.flush(t, 1);
+            assert!(m.commands().contains(&Cmd::Post { id, gzip: false, keepalive: true }));
+            m.answered(t, id, status, None, 0);
+            m.commands().iter().filter(|c| **c == Cmd::Claim).count()
+        };
+        let mut m = Machine::new(512, 1000, false, true);
+        assert_eq!(send(&mut m, 0.0, Some(200)), 1);
+        assert_eq!(send(&mut m, 500.0, Some(200)), 0, "too soon");
+        assert_eq!(send(&mut m, 2_100.0, Some(200)), 1);
+        // Not on a failure, nor on a 503.
+        let mut m = Machine::new(512, 1000, false, true);
+        assert_eq!(send(&mut m, 0.0, None), 0);
+        let mut m = Machine::new(512, 1000, false, true);
+        assert_eq!(send(&mut m, 0.0, Some(503)), 0);
     }
 
     #[test]

@@ -435,6 +435,9 @@ impl Delivery {
                     self.free(io, id);
                 }
                 Cmd::Wake { ms } => io.timer(timer::DELIVERY, f64::from(ms)),
+                Cmd::Claim => {
+                    io.cmd(cmd::CLAIM, 0);
+                }
                 Cmd::Warn(cause, n) => self.warn(io, cause, n),
                 Cmd::Done(token) => {
                     let w = io.cmd(cmd::DONE, 1);

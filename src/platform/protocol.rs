@@ -116,6 +116,8 @@ pub mod cmd {
     pub const FAILED: u32 = 16;
     /// Forget the gzipped body kept for a request: request id.
     pub const FREE: u32 = 17;
+    /// Take out what pages kept in storage, as at start (`UNSENT`).
+    pub const CLAIM: u32 = 18;
 }
 
 #[cfg(test)]
