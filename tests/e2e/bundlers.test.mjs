@@ -19,7 +19,7 @@ import webpack from 'webpack';
 import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
 import { startCollector, freePorts } from '../lib/collector.mjs';
 import { startServer, REPO_ROOT } from '../lib/server.mjs';
-import { spawnLogged, tailFile, waitHealthy } from '../lib/process.mjs';
+import { startNextApp } from '../lib/next.mjs';
 
 // Inside the repo (ignored by git), so Next.js and the bundlers find the
 // repo's node_modules above the apps' own, which hold only the tarball.
@@ -198,18 +198,9 @@ for (const [vite, pkg] of [['vite7', 'vite'], ['vite8', 'vite-8']]) {
 
 test('Next.js: the agent started in a client component; server rendering imports it safely', { timeout: 300_000 }, async () => {
   const dir = app('next', 'next');
-  const next = path.join(REPO_ROOT, 'node_modules/next/dist/bin/next');
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
-  try {
-    run(process.execPath, [next, 'build', dir], { env, cwd: dir });
-  } catch (err) {
-    assert.fail(`next build failed:\n${err.stdout}\n${err.stderr}`);
-  }
-  const [port] = await freePorts(1);
   const logFile = path.join(WORK, 'next.log');
-  const proc = spawnLogged(process.execPath, [next, 'start', dir, '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env, logFile });
+  const { port, proc } = await startNextApp(dir, logFile);
   try {
-    await waitHealthy(proc, `http://127.0.0.1:${port}/`, { what: 'next start', timeoutMs: 30_000, failure: (m) => new Error(`${m}\n${tailFile(logFile)}`) });
     // Server-rendered: the page's HTML comes from the server, with the
     // client component's module evaluated there.
     const html = await (await fetch(`http://127.0.0.1:${port}/`)).text();

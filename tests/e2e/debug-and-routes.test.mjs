@@ -20,9 +20,9 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 
 import { launchBrowser, openPage, formatConsole } from '../lib/browser.mjs';
-import { startCollector, freePorts } from '../lib/collector.mjs';
+import { startCollector } from '../lib/collector.mjs';
 import { startServer, REPO_ROOT } from '../lib/server.mjs';
-import { spawnLogged, tailFile, waitHealthy } from '../lib/process.mjs';
+import { startNextApp } from '../lib/next.mjs';
 
 // Inside the repo (ignored by git), so the apps find the routers in the
 // repo's node_modules above their own, which hold only the tarball.
@@ -266,18 +266,9 @@ test('Next.js App Router: <WaggleRoute /> in the root layout names /products/[id
   const dir = path.join(WORK, 'next-routes');
   fs.cpSync(path.join(REPO_ROOT, 'tests/apps/next-routes'), dir, { recursive: true });
   fs.cpSync(installed, path.join(dir, 'node_modules', 'waggle-rum'), { recursive: true });
-  const next = path.join(REPO_ROOT, 'node_modules/next/dist/bin/next');
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
-  try {
-    run(process.execPath, [next, 'build', dir], { env, cwd: dir });
-  } catch (err) {
-    assert.fail(`next build failed:\n${err.stdout}\n${err.stderr}`);
-  }
-  const [port] = await freePorts(1);
   const logFile = path.join(WORK, 'next.log');
-  const proc = spawnLogged(process.execPath, [next, 'start', dir, '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env, logFile });
+  const { port, proc } = await startNextApp(dir, logFile);
   try {
-    await waitHealthy(proc, `http://127.0.0.1:${port}/`, { what: 'next start', timeoutMs: 30_000, failure: (m) => new Error(`${m}\n${tailFile(logFile)}`) });
     const first = await navigate(`http://localhost:${port}/`, 'next-routes', 'product');
     assert.equal(first.path, '/products/42');
     assert.equal(first.route.attrs['waggle.route.to'], '/products/[id]', first.log());

@@ -5,12 +5,9 @@
 // path), with the module held back by the network for 1.5 s.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 
-import { startStack } from '../lib/stack.mjs';
+import { startStack, pkgSnippet } from '../lib/stack.mjs';
 import { openPage, formatConsole } from '../lib/browser.mjs';
-import { REPO_ROOT } from '../lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const HOLD_MS = 1500;
@@ -63,9 +60,7 @@ ${snippet}
 };
 
 before(async () => {
-  snippet = fs
-    .readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8')
-    .replace(/(['"])\/waggle-rum\/([^'"]+)\1/, (m, q, file) => `${q}/pkg/${file}${q}`);
+  snippet = pkgSnippet();
   ({ server, collector, browser } = stack = await startStack({ routes }));
 });
 

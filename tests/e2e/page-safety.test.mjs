@@ -8,10 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 
-import { startStack } from '../lib/stack.mjs';
+import { startStack, pkgSnippet } from '../lib/stack.mjs';
 import { startFaultProxy } from '../lib/faulty.mjs';
 import { REPO_ROOT } from '../lib/server.mjs';
 import { openPage, formatConsole } from '../lib/browser.mjs';
@@ -76,9 +75,7 @@ const routes = {
 };
 
 before(async () => {
-  snippet = fs
-    .readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8')
-    .replace(/(['"])\/waggle-rum\/([^'"]+)\1/, (m, q, file) => `${q}/pkg/${file}${q}`);
+  snippet = pkgSnippet();
   ({ server, collector, browser } = stack = await startStack({ routes }));
 });
 

@@ -1,9 +1,19 @@
 // What most end-to-end files start alike: a static server (the package
 // under /pkg/, the test pages under /pages/, plus any routes), a real
 // Collector that allows the server's origin, and a browser.
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { launchBrowser } from './browser.mjs';
 import { startCollector } from './collector.mjs';
-import { startServer } from './server.mjs';
+import { startServer, REPO_ROOT } from './server.mjs';
+
+/** pkg/snippet.html with its URLs pointing at the package served under /pkg/. */
+export function pkgSnippet() {
+  return fs
+    .readFileSync(path.join(REPO_ROOT, 'pkg/snippet.html'), 'utf8')
+    .replace(/(['"])\/waggle-rum\/([^'"]+)\1/, (m, q, file) => `${q}/pkg/${file}${q}`);
+}
 
 /** The package and the test pages. */
 export const PAGE_MOUNTS = { '/pkg/': 'pkg', '/pages/': 'tests/pages' };
