@@ -50,6 +50,8 @@ export interface WaggleOptions {
     errors?: boolean;
     /** `console.error` calls as exception spans. @default false */
     consoleErrors?: boolean;
+    /** Frames the page was blocked in for more than 50 ms, as `longAnimationFrame` spans (at most 10 a minute); interactions and INP name the script that held them either way. @default true */
+    longAnimationFrames?: boolean;
   };
   /** Export batching. */
   batch?: {

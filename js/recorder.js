@@ -576,6 +576,7 @@ export function record(w) {
     'layout-shift': 5,
     event: 6,
     'first-input': 7,
+    'long-animation-frame': 8,
   };
   const onEntry = (type, e) => {
     let rec;
@@ -585,6 +586,8 @@ export function record(w) {
     else if (type === 5) {
       const src = (e.sources || []).find((s) => s.node && s.node.nodeType === 1) || (e.sources || [])[0];
       rec = [e.startTime, e.value, e.hadRecentInput, path(src && src.node)];
+    } else if (type === 8) {
+      rec = [e.startTime, e.duration, e.blockingDuration, e.renderStart, e.styleAndLayoutStart, (e.scripts || []).map((s) => [s.sourceURL, s.sourceFunctionName, s.invoker, s.invokerType, s.startTime, s.duration, s.forcedStyleAndLayoutDuration])];
     } else rec = [e.interactionId, e.name, e.startTime, e.duration, e.processingStart, e.processingEnd, path(e.target)];
     H.push([P.ENTRY, type, ...rec]);
   };

@@ -13,7 +13,7 @@ use crate::delivery::Delivery;
 use crate::instrument::document_load::{self, Nav};
 use crate::instrument::timing::Entry;
 use crate::instrument::vitals::{self, Vitals};
-use crate::instrument::{app_spans, errors, interactions, requests, route_changes, Instruments};
+use crate::instrument::{app_spans, errors, interactions, long_frames, requests, route_changes, Instruments};
 use crate::platform::io::timer;
 use crate::platform::protocol::{cmd, rec};
 use crate::platform::wire::{Reader, Rec};
@@ -208,6 +208,7 @@ impl Waggle {
                 5 if rt.config.on(inst::WEB_VITALS) => vitals::cls::entry(&mut i.vitals, r),
                 6 if rt.config.on(inst::WEB_VITALS) => vitals::inp::entry(&mut i.vitals, r, false),
                 7 if rt.config.on(inst::WEB_VITALS) => vitals::inp::entry(&mut i.vitals, r, true),
+                8 => long_frames::entry(rt, r),
                 _ => {}
             },
             rec::LOADED => {

@@ -112,11 +112,13 @@ pub mod inst {
     pub const ERRORS: u32 = 64;
     /// `console.error` calls (off by default).
     pub const CONSOLE_ERRORS: u32 = 128;
+    /// Frames blocked long enough, as `longAnimationFrame` spans.
+    pub const LONG_ANIMATION_FRAMES: u32 = 256;
 }
 
 /// The `instrumentations` option's keys, bit 0 first.
-pub const INSTRUMENTATION_NAMES: [&str; 8] =
-    ["documentLoad", "fetch", "xhr", "interactions", "routeChanges", "webVitals", "errors", "consoleErrors"];
+pub const INSTRUMENTATION_NAMES: [&str; 9] =
+    ["documentLoad", "fetch", "xhr", "interactions", "routeChanges", "webVitals", "errors", "consoleErrors", "longAnimationFrames"];
 
 /// What `sampleRate` keeps or drops whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +191,7 @@ impl Default for Config {
             ignore_urls: Vec::new(),
             redact_query_params: Vec::new(),
             attributes: Vec::new(),
-            instrumentations: 127,
+            instrumentations: 383,
             max_export_batch_size: 512,
             scheduled_delay_ms: 1000,
             max_queue_size: 20_000,
@@ -235,7 +237,7 @@ const TOP: Table = &[
     ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']", "['click']"),
     ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }", ""),
     ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'", "'trace'"),
-    ("debug", FLAG, 8, "a boolean or an object such as { traceUrl: '…{traceId}' }", "false"),
+    ("debug", FLAG, 30, "a boolean or an object such as { traceUrl: '…{traceId}' }", "false"),
     // Read by the JS side before the module exists; checked here so a
     // wrong type is still reported by name.
     ("wasmUrl", TEXT, 4, "a string", "undefined"),
@@ -250,6 +252,7 @@ const INSTRUMENTATIONS: Table = &[
     ("webVitals", FLAG, 5, "a boolean", "true"),
     ("errors", FLAG, 6, "a boolean", "true"),
     ("consoleErrors", FLAG, 7, "a boolean", "false"),
+    ("longAnimationFrames", FLAG, 8, "a boolean", "true"),
 ];
 
 const BATCH: Table = &[
@@ -261,7 +264,7 @@ const BATCH: Table = &[
 const SESSION: Table = &[
     ("inactivityMinutes", MINUTES, 3, "a number of minutes", "15"),
     ("maxMinutes", MINUTES, 4, "a number of minutes", "240"),
-    ("persist", FLAG, 9, "a boolean", "true"),
+    ("persist", FLAG, 31, "a boolean", "true"),
 ];
 
 const DEBUG: Table = &[("traceUrl", TEXT, 5, "a string", "undefined")];
@@ -499,7 +502,7 @@ impl Config {
                     self.set_text(slot, t).map_err(|m| err(&option, m))?;
                 }
                 // `debug` may be an object of its own options.
-                FLAG if slot == 8 && matches!(v, ConfigValue::Object(_)) => {
+                FLAG if slot == 30 && matches!(v, ConfigValue::Object(_)) => {
                     self.debug = true;
                     if let ConfigValue::Object(e) = v {
                         self.walk(&option, e, DEBUG)?;
@@ -508,8 +511,8 @@ impl Config {
                 FLAG => {
                     let ConfigValue::Bool(b) = v else { return Err(wrong()) };
                     match slot {
-                        8 => self.debug = *b,
-                        9 => self.session_persist = *b,
+                        30 => self.debug = *b,
+                        31 => self.session_persist = *b,
                         bit if *b => self.instrumentations |= 1 << bit,
                         bit => self.instrumentations &= !(1 << bit),
                     }
@@ -792,10 +795,10 @@ mod tests {
             c.describe(&given, "http://localhost:4318/v1/traces"),
             "started with { serviceName: 'shop', serviceVersion: undefined, environment: undefined, endpoint: 'http://localhost:4318', \
              sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [], redactQueryParams: [], attributes: {}, \
-             instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false }, \
+             instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false, longAnimationFrames: true }, \
              batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1000, maxQueueSize: 20000 }, interactionEvents: ['click'], \
              session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', debug: false, wasmUrl: undefined }; \
-             instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors; spans go to http://localhost:4318/v1/traces"
+             instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors longAnimationFrames; spans go to http://localhost:4318/v1/traces"
         );
         let given = obj(&[
             name(),
@@ -825,7 +828,7 @@ mod tests {
             "wasmUrl: '/assets/w.wasm'",
             "environment: undefined,",
             "instrumentations: { documentLoad: true, fetch: true, xhr: false, ",
-            "instrumentations on: documentLoad fetch interactions routeChanges webVitals errors consoleErrors;",
+            "instrumentations on: documentLoad fetch interactions routeChanges webVitals errors consoleErrors longAnimationFrames;",
         ] {
             assert!(line.contains(part), "{part} in {line}");
         }

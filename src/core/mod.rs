@@ -9,6 +9,7 @@ pub mod errors;
 pub mod export;
 pub mod frustration;
 pub mod http;
+pub mod loaf;
 pub mod ids;
 pub mod num;
 pub mod otlp;

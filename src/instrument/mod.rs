@@ -5,6 +5,7 @@ pub mod app_spans;
 pub mod document_load;
 pub mod errors;
 pub mod interactions;
+pub mod long_frames;
 pub mod path;
 pub mod requests;
 pub mod route_changes;

@@ -134,6 +134,8 @@ pub struct Runtime {
     pub pending_requests: u32,
     /// Spans open until the page settles.
     pub tracker: Tracker,
+    /// Recent long animation frames, for attribution.
+    pub frames: crate::core::loaf::Frames,
     /// Page-view spans already sent ([`once`] bits).
     pub sent: u32,
     session: SessionState,
@@ -156,6 +158,7 @@ impl Runtime {
             page: Page::default(),
             pending_requests: 0,
             tracker: Tracker::default(),
+            frames: Default::default(),
             sent: 0,
             session: SessionState::default(),
             user: Vec::new(),

@@ -45,6 +45,11 @@ impl Tracker {
         self.settle.any()
     }
 
+    /// The context of the latest-started span open at `at_ns`, if any.
+    pub fn open_at(&self, at_ns: u64) -> Option<Ctx> {
+        self.settle.iter().filter(|o| o.item.start_ns <= at_ns).max_by_key(|o| o.item.start_ns).map(|o| Ctx::of(&o.item))
+    }
+
     /// The open span with `id`'s context.
     pub fn context(&self, id: SpanId) -> Option<Ctx> {
         self.settle.get(id).map(|o| Ctx::of(&o.item))
@@ -126,6 +131,14 @@ impl Runtime {
             let end = self.ns(e.end_ms).max(span.start_ns);
             span.end(end);
             span.set("waggle.end_reason", e.reason.as_str());
+            if !e.route {
+                // What the user waited on: the longest script in the long
+                // frames the interaction overlapped.
+                let from = (span.start_ns.saturating_sub(self.io.clock.origin_ns())) as f64 / 1e6;
+                if let Some(s) = self.frames.longest_script(from, e.end_ms) {
+                    s.put(&mut span.attrs);
+                }
+            }
             if let Some(i) = self.tracker.clicks.iter().position(|c| c.0 == e.id) {
                 let (_, clicks, actionable) = self.tracker.clicks.swap_remove(i);
                 let f = &mut self.tracker.frustration;

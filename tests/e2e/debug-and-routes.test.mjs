@@ -153,11 +153,11 @@ test('debug: the options at init, then each export as a console group of its spa
   for (const part of [
     "[waggle] started with { serviceName: 'routes-test', serviceVersion: undefined, environment: undefined, ",
     `endpoint: '${collector.endpoint}', sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [/\\/health$/], `,
-    'instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false }, ',
+    'instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false, longAnimationFrames: true }, ',
     'batch: { maxExportBatchSize: 512, scheduledDelayMillis: 50, maxQueueSize: 20000 }, ',
     "session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', ",
     `debug: { traceUrl: '${trace}' }, wasmUrl: undefined }; `,
-    `instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors; spans go to ${collector.endpoint}/v1/traces`,
+    `instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors longAnimationFrames; spans go to ${collector.endpoint}/v1/traces`,
   ]) {
     assert.ok(init.text.includes(part), `${part}\nnot in\n${init.text}`);
   }

@@ -7,7 +7,9 @@
 //! `performance.interactionCount` with `HIDE`.
 //!
 //! Attribution: `waggle.web_vital.inp.target`, `.event_type`,
-//! `.input_delay`, `.processing_duration`, `.presentation_delay`.
+//! `.input_delay`, `.processing_duration`, `.presentation_delay`, and the
+//! longest script of the long animation frames it overlapped
+//! (`waggle.loaf.script.*`, `core::loaf`).
 
 use alloc::string::String;
 
@@ -53,5 +55,8 @@ pub fn report(v: &mut Vitals, rt: &mut Runtime, count: f64) {
     attrs.put("waggle.web_vital.inp.input_delay", a.input_delay);
     attrs.put("waggle.web_vital.inp.processing_duration", a.processing_duration);
     attrs.put("waggle.web_vital.inp.presentation_delay", a.presentation_delay);
+    if let Some(s) = rt.frames.longest_script(a.interaction_time, a.interaction_time + latency) {
+        s.put(&mut attrs);
+    }
     v.emit(rt, Report { vital: Vital::Inp, value: latency, start_ms: a.interaction_time, end_ms: a.interaction_time + latency, attrs });
 }

@@ -22,7 +22,7 @@ addEventListener('load', () => {
 
 // INP and an interaction: a click that keeps the main thread busy, and
 // the request it makes.
-document.getElementById('slow').addEventListener('click', () => {
+document.getElementById('slow').addEventListener('click', function slowHandler() {
   const start = performance.now();
   while (performance.now() - start < 250) {
     // busy
