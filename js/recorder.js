@@ -577,18 +577,27 @@ export function record(w) {
     event: 6,
     'first-input': 7,
     'long-animation-frame': 8,
+    'soft-navigation': 9,
+    'interaction-contentful-paint': 10,
   };
   const onEntry = (type, e) => {
     let rec;
+    // The view an entry belongs to: soft navigations start new ones.
+    const nav = String(e.navigationId || '');
+    const lcp = (l) => [l.startTime, l.renderTime, l.loadTime, l.size, l.url, path(l.element), nav];
     if (type === 1) rec = [...entry(e), rx(e.name)];
     else if (type === 3) rec = [e.name, e.startTime];
-    else if (type === 4) rec = [e.startTime, e.renderTime, e.loadTime, e.size, e.url, path(e.element)];
+    else if (type === 4) rec = lcp(e);
     else if (type === 5) {
       const src = (e.sources || []).find((s) => s.node && s.node.nodeType === 1) || (e.sources || [])[0];
-      rec = [e.startTime, e.value, e.hadRecentInput, path(src && src.node)];
+      rec = [e.startTime, e.value, e.hadRecentInput, path(src && src.node), nav];
+    } else if (type === 9) rec = [nav, e.name, e.startTime, e.presentationTime || e.paintTime || 0, perf.interactionCount || 0];
+    else if (type === 10) {
+      if (!e.largestContentfulPaint) return;
+      rec = lcp(e.largestContentfulPaint);
     } else if (type === 8) {
       rec = [e.startTime, e.duration, e.blockingDuration, e.renderStart, e.styleAndLayoutStart, (e.scripts || []).map((s) => [s.sourceURL, s.sourceFunctionName, s.invoker, s.invokerType, s.startTime, s.duration, s.forcedStyleAndLayoutDuration])];
-    } else rec = [e.interactionId, e.name, e.startTime, e.duration, e.processingStart, e.processingEnd, path(e.target)];
+    } else rec = [e.interactionId, e.name, e.startTime, e.duration, e.processingStart, e.processingEnd, path(e.target), nav];
     H.push([P.ENTRY, type, ...rec]);
   };
   const supported = (w.PerformanceObserver && PerformanceObserver.supportedEntryTypes) || [];

@@ -209,6 +209,8 @@ impl Waggle {
                 6 if rt.config.on(inst::WEB_VITALS) => vitals::inp::entry(&mut i.vitals, r, false),
                 7 if rt.config.on(inst::WEB_VITALS) => vitals::inp::entry(&mut i.vitals, r, true),
                 8 => long_frames::entry(rt, r),
+                9 if rt.config.on(inst::WEB_VITALS) => vitals::soft_nav::entry(&mut i.vitals, &i.routes, rt, r),
+                10 if rt.config.on(inst::WEB_VITALS) => vitals::soft_nav::paint(&mut i.vitals, r),
                 _ => {}
             },
             rec::LOADED => {

@@ -48,15 +48,24 @@ pub mod source {
     pub const ASKED: u32 = 5;
 }
 
+/// Route changes kept for soft navigations to find by URL.
+const RECENT: usize = 4;
+
 /// The URL as last recorded.
 pub struct RouteChanges {
     route: Route<Ctx>,
+    recent: alloc::vec::Vec<(String, Ctx)>,
 }
 
 impl RouteChanges {
     /// Starts at the page's URL.
     pub fn new(href: &str) -> Self {
-        RouteChanges { route: Route::new(href) }
+        RouteChanges { route: Route::new(href), recent: alloc::vec::Vec::new() }
+    }
+
+    /// The latest route change to `url` (scrubbed), if one of the last few.
+    pub fn context_for(&self, url: &str) -> Option<Ctx> {
+        self.recent.iter().rev().find(|r| r.0 == url).map(|r| r.1.clone())
     }
 
     /// A URL observation.
@@ -113,6 +122,10 @@ impl RouteChanges {
                 span.set("browser.document.url.full", rt.page.url.as_str());
                 // `waggle.route.to` and the new view's `waggle.page.route`
                 // are set when it ends, once the app has named the route.
+                if self.recent.len() >= RECENT {
+                    self.recent.remove(0);
+                }
+                self.recent.push((rt.page.url.clone(), Ctx::of(&span)));
                 let id = rt.open_tracked(span, true, hold);
                 self.route.changed(&to, Some(id));
             }

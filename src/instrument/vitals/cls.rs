@@ -1,7 +1,7 @@
 //! Cumulative Layout Shift: the largest session window of layout shifts
 //! (`core::vitals::Cls`), reported when the page is hidden. The page
-//! sends `[ENTRY, 5, startTime, value, hadRecentInput, sourcePath]`, the
-//! path of the first source that is an element.
+//! sends `[ENTRY, 5, startTime, value, hadRecentInput, sourcePath,
+//! navigationId]`, the path of the first source that is an element.
 //!
 //! Attribution: `waggle.web_vital.cls.largest_shift_target`,
 //! `.largest_shift_value`, `.largest_shift_time`.
@@ -28,6 +28,9 @@ pub fn entry(v: &mut Vitals, r: &mut Rec<'_, '_>) {
     let had_recent_input = r.bool();
     let p = path::read(r);
     let target = if had_recent_input { None } else { path::vitals_selector(&p) };
+    if !v.mine(r.str()) {
+        return;
+    }
     v.cls.cls.add(LayoutShift { start_time, value, had_recent_input, target });
 }
 

@@ -3,8 +3,8 @@
 //! (`core::vitals::Inp`), reported when the page is hidden. The page sends
 //! `event` entries (observed with `durationThreshold` 40) and
 //! `first-input` as `[ENTRY, 6 or 7, interactionId, name, startTime,
-//! duration, processingStart, processingEnd, targetPath]`, and
-//! `performance.interactionCount` with `HIDE`.
+//! duration, processingStart, processingEnd, targetPath, navigationId]`,
+//! and `performance.interactionCount` with `HIDE`.
 //!
 //! Attribution: `waggle.web_vital.inp.target`, `.event_type`,
 //! `.input_delay`, `.processing_duration`, `.presentation_delay`, and the
@@ -36,6 +36,9 @@ pub fn entry(v: &mut Vitals, r: &mut Rec<'_, '_>, first_input: bool) {
     let processing_start = r.num();
     let processing_end = r.num();
     let p = path::read(r);
+    if !v.mine(r.str()) {
+        return;
+    }
     let interaction_id = if id > 0.0 { id as u64 } else { 0 };
     let target = if interaction_id > 0 || first_input { path::vitals_selector(&p) } else { None };
     v.inp.inp.add(EventEntry { interaction_id, name, start_time, duration, processing_start, processing_end, target, first_input });

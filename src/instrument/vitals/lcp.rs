@@ -2,7 +2,9 @@
 //! `largest-contentful-paint` entry before the first trusted key press or
 //! click, or before the page was hidden, reported then, once per page
 //! view. The page sends `[ENTRY, 4, startTime, renderTime, loadTime,
-//! size, url, elementPath]`.
+//! size, url, elementPath, navigationId]`. A soft navigation's view
+//! (`soft_nav`) takes its candidates from `interaction-contentful-paint`
+//! entries, in the same layout, and measures from the navigation's start.
 //!
 //! Attribution: `waggle.web_vital.lcp.element` (the `web-vitals`
 //! selector), `.url` (scrubbed), `.render_time`, `.load_time`, `.size`.
@@ -24,7 +26,8 @@ pub struct Lcp {
     done: bool,
 }
 
-struct Candidate {
+/// An LCP candidate.
+pub struct Candidate {
     start: f64,
     render: f64,
     load: f64,
@@ -33,18 +36,31 @@ struct Candidate {
     element: Option<String>,
 }
 
-/// A `largest-contentful-paint` entry.
-pub fn entry(v: &mut Vitals, r: &mut Rec<'_, '_>) {
+/// Reads a candidate and the id of the view it belongs to.
+pub fn read(r: &mut Rec<'_, '_>) -> (Candidate, String) {
     let start = r.num();
     let render = r.num();
     let load = r.num();
     let size = r.num();
     let url = String::from(r.str());
     let element = path::vitals_selector(&path::read(r));
-    if v.lcp.done || start >= v.first_hidden {
+    (Candidate { start, render, load, size, url, element }, String::from(r.str()))
+}
+
+/// A `largest-contentful-paint` entry.
+pub fn entry(v: &mut Vitals, r: &mut Rec<'_, '_>) {
+    let (c, nav) = read(r);
+    if v.mine(&nav) {
+        candidate(v, c);
+    }
+}
+
+/// A candidate of this view's.
+pub fn candidate(v: &mut Vitals, c: Candidate) {
+    if v.lcp.done || c.start >= v.first_hidden {
         return;
     }
-    v.lcp.candidate = Some(Candidate { start, render, load, size, url, element });
+    v.lcp.candidate = Some(c);
 }
 
 /// LCP is final (input, or the page hidden): reports it.
@@ -54,10 +70,12 @@ pub fn finalize(v: &mut Vitals, rt: &mut Runtime) {
     }
     v.lcp.done = true;
     let Some(c) = v.lcp.candidate.take() else { return };
-    if rt.sent & once::LCP != 0 {
-        return;
+    if v.nav.is_empty() {
+        if rt.sent & once::LCP != 0 {
+            return;
+        }
+        rt.sent |= once::LCP;
     }
-    rt.sent |= once::LCP;
     let a = v.activation;
     let value = since_activation(c.start, a);
     let mut attrs = Attrs::default();

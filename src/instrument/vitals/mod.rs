@@ -28,6 +28,7 @@ pub mod cls;
 pub mod fcp;
 pub mod inp;
 pub mod lcp;
+pub mod soft_nav;
 pub mod ttfb;
 
 use alloc::string::String;
@@ -36,7 +37,7 @@ use alloc::vec::Vec;
 use crate::core::num::push_u64;
 use crate::core::span::{kind, Attrs};
 use crate::core::vitals::{Reporter, Vital};
-use crate::runtime::Runtime;
+use crate::runtime::{Ctx, Runtime};
 
 /// What every vital needs to know about the page view.
 pub struct Vitals {
@@ -54,6 +55,18 @@ pub struct Vitals {
     pub cls: cls::ClsState,
     /// The slowest interactions.
     pub inp: inp::InpState,
+    /// The view's `navigationId`, once a soft navigation began it (empty
+    /// for the page load's view, which takes every entry).
+    pub nav: String,
+    /// A soft navigation's: its URL, and the route change it came with.
+    pub url: Option<String>,
+    /// ... the route change's context (the view's vitals are its children).
+    pub parent: Option<Ctx>,
+    /// `performance.interactionCount` when the view began.
+    pub count_base: f64,
+    /// Candidates for soft navigations not yet seen (the browser reports
+    /// a view's first contentful paint before the navigation itself).
+    pub early: Vec<(String, lcp::Candidate)>,
 }
 
 fn index(v: Vital) -> usize {
@@ -103,7 +116,17 @@ impl Vitals {
             lcp: lcp::Lcp::default(),
             cls: cls::ClsState::default(),
             inp: inp::InpState::default(),
+            nav: String::new(),
+            url: None,
+            parent: None,
+            count_base: 0.0,
+            early: Vec::new(),
         }
+    }
+
+    /// Whether an entry of the view `nav` counts toward this view's.
+    pub fn mine(&self, nav: &str) -> bool {
+        self.nav.is_empty() || nav.is_empty() || nav == self.nav
     }
 
     /// Whether `v` was reported.
@@ -115,8 +138,11 @@ impl Vitals {
     pub fn emit(&mut self, rt: &mut Runtime, r: Report) {
         let Some(delta) = self.reporters[index(r.vital)].report(r.value) else { return };
         let start = rt.ns(r.start_ms);
-        let mut span = rt.start_span(r.vital.span_name(), kind::INTERNAL, None, start);
+        let mut span = rt.start_span(r.vital.span_name(), kind::INTERNAL, self.parent.as_ref(), start);
         span.end(rt.ns(r.end_ms));
+        if let Some(u) = &self.url {
+            span.set("url.full", u.as_str());
+        }
         let mut event = Attrs::default();
         event.put("browser.web_vital.name", r.vital.name());
         event.put("browser.web_vital.value", r.value);
@@ -135,8 +161,14 @@ impl Vitals {
     /// reported with what they are now.
     pub fn hidden(&mut self, rt: &mut Runtime, at: f64, interaction_count: f64) {
         self.first_hidden = self.first_hidden.min(at);
+        self.report(rt, interaction_count);
+    }
+
+    /// LCP is final, and CLS and INP are reported with what they are now;
+    /// `interaction_count` is the page's.
+    pub fn report(&mut self, rt: &mut Runtime, interaction_count: f64) {
         lcp::finalize(self, rt);
         cls::report(self, rt);
-        inp::report(self, rt, interaction_count);
+        inp::report(self, rt, interaction_count - self.count_base);
     }
 }
