@@ -11,6 +11,7 @@ use alloc::string::String;
 
 mod cls;
 mod inp;
+pub mod view;
 
 pub use cls::{Cls, LayoutShift, ShiftWindow, CLS_GAP_MS, CLS_WINDOW_MS};
 pub use inp::{EventEntry, Inp, InpAttribution, Interaction, MAX_ENTRIES_PER_INTERACTION, MAX_INTERACTIONS};

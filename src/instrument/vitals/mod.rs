@@ -36,6 +36,7 @@ use alloc::vec::Vec;
 
 use crate::core::num::push_u64;
 use crate::core::span::{kind, Attrs};
+use crate::core::vitals::view::{belongs, Early};
 use crate::core::vitals::{Reporter, Vital};
 use crate::runtime::{Ctx, Runtime};
 
@@ -66,7 +67,7 @@ pub struct Vitals {
     pub count_base: f64,
     /// Candidates for soft navigations not yet seen (the browser reports
     /// a view's first contentful paint before the navigation itself).
-    pub early: Vec<(String, lcp::Candidate)>,
+    pub early: Early<lcp::Candidate>,
 }
 
 fn index(v: Vital) -> usize {
@@ -120,13 +121,13 @@ impl Vitals {
             url: None,
             parent: None,
             count_base: 0.0,
-            early: Vec::new(),
+            early: Early::default(),
         }
     }
 
     /// Whether an entry of the view `nav` counts toward this view's.
     pub fn mine(&self, nav: &str) -> bool {
-        self.nav.is_empty() || nav.is_empty() || nav == self.nav
+        belongs(&self.nav, nav)
     }
 
     /// Whether `v` was reported.

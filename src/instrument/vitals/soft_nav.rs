@@ -26,9 +26,6 @@ use crate::runtime::Runtime;
 
 use super::{lcp, Report, Vitals};
 
-/// Candidates kept for soft navigations not yet reported.
-const EARLY: usize = 4;
-
 /// A `soft-navigation` entry.
 pub fn entry(v: &mut Vitals, routes: &RouteChanges, rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     let nav = String::from(r.str());
@@ -51,14 +48,8 @@ pub fn entry(v: &mut Vitals, routes: &RouteChanges, rt: &mut Runtime, r: &mut Re
         let fcp = Report { vital: Vital::Fcp, value: paint - start, start_ms: start, end_ms: paint, attrs: Default::default() };
         v.emit(rt, fcp);
     }
-    let mut i = 0;
-    while i < v.early.len() {
-        if v.early[i].0 == v.nav {
-            let (_, c) = v.early.swap_remove(i);
-            lcp::candidate(v, c);
-        } else {
-            i += 1;
-        }
+    if let Some(c) = v.early.take(&v.nav.clone()) {
+        lcp::candidate(v, c);
     }
 }
 
@@ -69,10 +60,6 @@ pub fn paint(v: &mut Vitals, r: &mut Rec<'_, '_>) {
     if nav == v.nav {
         lcp::candidate(v, c);
     } else if !nav.is_empty() {
-        v.early.retain(|e| e.0 != nav);
-        if v.early.len() >= EARLY {
-            v.early.remove(0);
-        }
-        v.early.push((nav, c));
+        v.early.keep(&nav, c);
     }
 }
