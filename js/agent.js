@@ -50,6 +50,9 @@ const S = {
 const Q = [];
 
 const now = () => g.performance.now();
+// The wall clock, which goes on while the device sleeps and the page's
+// clock does not (src/core/clock.rs).
+const wall = browser ? Date.now : () => NaN;
 
 function fail() {
   if (dead) return;
@@ -77,7 +80,7 @@ function call(rec) {
     encode(recs, (bytes) => {
       const p = X.input(bytes.length);
       new Uint8Array(X.memory.buffer, p, bytes.length).set(bytes);
-      n = X.run(bytes.length, now());
+      n = X.run(bytes.length, now(), wall());
     });
     // A pull feeds the module again at once: it goes last, so what that
     // answers (newer) is carried out after what this call answered.

@@ -26,7 +26,7 @@ use crate::runtime::Runtime;
 /// use waggle_rum::Waggle;
 /// let mut w = Waggle::new(|b| b.fill(1));
 /// // No observations, no commands.
-/// assert!(w.run(&[], 0.0).is_empty());
+/// assert!(w.run(&[], 0.0, f64::NAN).is_empty());
 /// ```
 pub struct Waggle {
     rt: Runtime,
@@ -40,10 +40,12 @@ impl Waggle {
     }
 
     /// Handles the observations in `input` (at `now`, the page's
-    /// `performance.now()`), returning the commands for the page.
-    pub fn run(&mut self, input: &[u8], now: f64) -> &[u8] {
+    /// `performance.now()`, and `wall`, `Date.now()`: the clock checks
+    /// them for a sleep), returning the commands for the page.
+    pub fn run(&mut self, input: &[u8], now: f64, wall: f64) -> &[u8] {
         self.rt.io.out.clear();
         self.rt.io.now = now;
+        self.rt.io.clock.observe(now, wall);
         let mut r = Reader::new(input);
         while let Some(mut rec) = r.record() {
             self.record(&mut rec);

@@ -56,12 +56,12 @@ pub extern "C" fn input(n: usize) -> *mut u8 {
 /// Handles the `n` bytes of observations written at `input`, at `now`
 /// (`performance.now()`); returns the length of the commands at `output`.
 #[no_mangle]
-pub extern "C" fn run(n: usize, now: f64) -> usize {
+pub extern "C" fn run(n: usize, now: f64, wall: f64) -> usize {
     let s = state();
     // SAFETY: the page wrote `n` bytes into the buffer reserved by `input`.
     unsafe { s.input.set_len(n.min(s.input.capacity())) };
     let agent = s.agent.get_or_insert_with(|| Waggle::new(fill));
-    let out = agent.run(&s.input, now);
+    let out = agent.run(&s.input, now, wall);
     s.output = out.as_ptr();
     out.len()
 }

@@ -126,7 +126,7 @@ impl Page {
         let mut w = Writer::default();
         build(&mut w);
         let input = w.into_bytes();
-        let out = self.w.run(&input, self.now).to_vec();
+        let out = self.w.run(&input, self.now, f64::NAN).to_vec();
         let mut gzipped = vec![];
         for c in decode(&out) {
             let id = match &c.get(1) {
