@@ -12,6 +12,7 @@ pub mod http;
 pub mod ids;
 pub mod num;
 pub mod otlp;
+pub mod page_view;
 pub mod resource;
 pub mod route;
 pub mod sampling;
