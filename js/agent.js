@@ -457,6 +457,7 @@ function env(w) {
     entry.activationStart || 0,
     !!w.document.wasDiscarded,
     !!w.document.prerendering,
+    H.stored('waggle.view'),
   ];
 }
 
