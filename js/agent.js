@@ -495,6 +495,9 @@ export function init(options, record) {
           H.fail = fail;
           H.rx = [];
           regexps(H.rx);
+          // Where the session is kept decides where init reads it, before
+          // the module answers with the options it took.
+          H.sp = !(options && options.session && options.session.persist === false);
           H.q.unshift([P.INIT, options, env(w)]);
           call();
           S.reject = null;

@@ -146,6 +146,22 @@ test('tabs share a session: a view follows the newest view any tab began', async
   await one.close();
 });
 
+test('with session.persist: false the session and its chain of views are the tab\'s own', async () => {
+  const w = walk('&persist=false');
+  const { page: one, context } = await openPage(browser, null);
+  const a = await w.visit(one, 'a');
+  const b = await w.visit(one, 'b');
+  assert.equal(b.attrs['session.id'], a.attrs['session.id'], 'one session across the tab\'s pages');
+  assertLinked(b, a, '/walk/a');
+  // Another tab has a session of its own, and its first view links to nothing.
+  const two = await context.newPage();
+  const c = await w.visit(two, 'c');
+  assert.notEqual(c.attrs['session.id'], a.attrs['session.id']);
+  assert.deepEqual(c.links, []);
+  await two.close();
+  await one.close();
+});
+
 test('sampling by session keeps a session\'s views, and their links, whole', async () => {
   const seeded = async (id) => {
     const now = Date.now();
