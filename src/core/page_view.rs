@@ -4,10 +4,11 @@
 //!
 //! "The view before" is the newest kept view any tab of the session began:
 //! the shell keeps it under [`STORAGE_KEY`], beside the session and in the
-//! same storage, and every view reads it as it begins. Only sampled views
-//! are left there, so a link always points at a span that was sent; with
-//! per-trace sampling a dropped view is passed over, and the next view
-//! links to the last one kept.
+//! same storage, and reads it as a page starts and as its URL changes. Only
+//! sampled views are left there, so a link always points at a span that
+//! was sent; with per-trace sampling a dropped view is passed over, and
+//! the next view links to the last one kept. A view links only to one of
+//! its own session: a new session's first view links to nothing.
 
 use alloc::string::String;
 
@@ -22,25 +23,26 @@ pub const STORAGE_KEY: &str = "waggle.view";
 /// `waggle.link.type` of a link to the view before.
 pub const PREVIOUS: &str = "previous_page_view";
 
-/// A page view as the next one links to it.
+/// A page view as the next one links to it, borrowed from the page's
+/// state or from what storage holds.
 ///
 /// ```
 /// use waggle_rum::core::ids::{SpanId, TraceId};
 /// use waggle_rum::core::page_view::PageView;
 /// let v = PageView {
-///     session: "a".repeat(32),
+///     session: "a".repeat(32).leak(),
 ///     trace_id: TraceId([1; 16]),
 ///     span_id: SpanId([2; 8]),
 ///     flags: 3,
-///     url: "https://shop.test/cart?x=|".into(),
-///     route: "/cart\n(odd)".into(),
+///     url: "https://shop.test/cart?x=|",
+///     route: "/cart\n(odd)",
 /// };
 /// assert_eq!(PageView::parse(&v.serialize()), Some(v));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct PageView {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PageView<'a> {
     /// The session it happened in.
-    pub session: String,
+    pub session: &'a str,
     /// Its span's trace.
     pub trace_id: TraceId,
     /// Its span.
@@ -48,46 +50,45 @@ pub struct PageView {
     /// Its span's W3C trace flags.
     pub flags: u8,
     /// The page's URL, scrubbed.
-    pub url: String,
+    pub url: &'a str,
     /// The page's route, as `waggle.page.route`.
-    pub route: String,
+    pub route: &'a str,
 }
 
-impl PageView {
-    /// The view `span` begins, on the page at `url` with `route`.
+impl<'a> PageView<'a> {
+    /// The view `span` begins, in `session`, on the page at `url` with
+    /// `route`.
     ///
     /// ```
     /// use waggle_rum::core::ids::{SpanId, TraceId};
     /// use waggle_rum::core::page_view::PageView;
     /// use waggle_rum::core::span::{kind, Span};
     /// let s = Span::new("routeChange", kind::INTERNAL, TraceId([1; 16]), SpanId([2; 8]), None, 0);
-    /// let v = PageView::of(&s, "a".repeat(32), "https://shop.test/cart", "/cart");
-    /// assert_eq!((v.span_id, v.route.as_str()), (SpanId([2; 8]), "/cart"));
+    /// let v = PageView::of(&s, "s", "https://shop.test/cart", "/cart");
+    /// assert_eq!((v.span_id, v.route), (SpanId([2; 8]), "/cart"));
     /// ```
-    pub fn of(span: &Span, session: String, url: &str, route: &str) -> PageView {
-        PageView { session, trace_id: span.trace_id, span_id: span.span_id, flags: span.flags, url: String::from(url), route: String::from(route) }
+    pub fn of(span: &Span, session: &'a str, url: &'a str, route: &'a str) -> PageView<'a> {
+        PageView { session, trace_id: span.trace_id, span_id: span.span_id, flags: span.flags, url, route }
     }
 
     /// The session id, the span's `traceparent`, the URL and the route, a
     /// line each: a URL holds no line break, so the route, last, may.
     pub fn serialize(&self) -> String {
-        let mut s = self.session.clone();
-        s.push('\n');
-        s.push_str(&format_traceparent(self.trace_id, self.span_id, self.flags));
-        s.push('\n');
-        s.push_str(&self.url);
-        s.push('\n');
-        s.push_str(&self.route);
+        let mut s = String::from(self.session);
+        for part in [&format_traceparent(self.trace_id, self.span_id, self.flags), self.url, self.route] {
+            s.push('\n');
+            s.push_str(part);
+        }
         s
     }
 
     /// Reads what [`PageView::serialize`] wrote; `None` for anything else.
-    pub fn parse(s: &str) -> Option<PageView> {
+    pub fn parse(s: &'a str) -> Option<PageView<'a>> {
         let (session, rest) = s.split_once('\n')?;
         let (tp, rest) = rest.split_once('\n')?;
         let (url, route) = rest.split_once('\n')?;
         let tp = parse_traceparent(tp)?;
-        Some(PageView { session: String::from(session), trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, url: String::from(url), route: String::from(route) })
+        Some(PageView { session, trace_id: tp.trace_id, span_id: tp.span_id, flags: tp.flags, url, route })
     }
 
     /// Links `span` to this view, saying why and where from.
@@ -98,58 +99,41 @@ impl PageView {
     /// use waggle_rum::core::span::{kind, Span};
     /// let a = Span::new("documentLoad", kind::INTERNAL, TraceId([1; 16]), SpanId([2; 8]), None, 0);
     /// let mut b = Span::new("documentLoad", kind::INTERNAL, TraceId([3; 16]), SpanId([4; 8]), None, 9);
-    /// PageView::of(&a, "a".repeat(32), "https://shop.test/", "/").link(&mut b);
+    /// PageView::of(&a, "s", "https://shop.test/", "/").link(&mut b);
     /// assert!(b.has_links());
     /// ```
     pub fn link(&self, span: &mut Span) {
         let mut attrs = Attrs::default();
         attrs.put("waggle.link.type", PREVIOUS);
-        attrs.put("waggle.link.page.url", self.url.as_str());
-        attrs.put("waggle.link.page.route", self.route.as_str());
+        attrs.put("waggle.link.page.url", self.url);
+        attrs.put("waggle.link.page.route", self.route);
         span.link(self.trace_id, self.span_id, self.flags, &attrs);
     }
 }
 
-/// What a view that begins does: the view it links to, and the record to
-/// store for the next one (none when the view was not sampled).
+/// One page's part in the chain of views, each view held as stored.
 ///
 /// ```
 /// use waggle_rum::core::ids::{SpanId, TraceId};
 /// use waggle_rum::core::page_view::{PageView, Views};
-/// let dropped = PageView { session: "a".repeat(32), trace_id: TraceId([1; 16]), span_id: SpanId([1; 8]), flags: 2, url: String::new(), route: String::new() };
-/// assert_eq!(Views::default().loaded(dropped).store, None);
-/// ```
-#[derive(Debug, Default, PartialEq)]
-pub struct Step {
-    /// The view before, in the same session.
-    pub link: Option<PageView>,
-    /// What to keep under [`STORAGE_KEY`].
-    pub store: Option<String>,
-}
-
-/// One page's part in the chain of views. Views are held as stored, and
-/// read only to link to one.
-///
-/// ```
-/// use waggle_rum::core::ids::{SpanId, TraceId};
-/// use waggle_rum::core::page_view::{PageView, Views};
-/// let view = |n: u8| PageView { session: "a".repeat(32), trace_id: TraceId([n; 16]), span_id: SpanId([n; 8]), flags: 3, url: String::new(), route: String::new() };
+/// use waggle_rum::core::span::{kind, Span};
+/// let span = |n: u8| Span::new("documentLoad", kind::INTERNAL, TraceId([n; 16]), SpanId([n; 8]), None, 0);
 /// let mut page = Views::default();
 /// page.started(None);
-/// let load = page.loaded(view(1));
-/// assert_eq!(load.link, None);
-/// let change = page.changed(load.store.as_deref(), view(2));
-/// assert_eq!(change.link, Some(view(1)));
+/// let mut load = span(1);
+/// let kept = page.loaded(&mut load, "s", "https://shop.test/", "/");
+/// assert!(kept.is_some() && !load.has_links());
+/// let mut change = span(2);
+/// page.changed(kept.as_deref(), &mut change, "s", "https://shop.test/cart", "/cart");
+/// assert!(change.has_links());
 /// ```
 #[derive(Debug, Default)]
 pub struct Views {
     /// What storage held when the page started: the view its own load
     /// follows.
     before: Option<String>,
-    /// The record as this page last read or wrote it.
-    known: Option<String>,
-    /// The newest kept view this page began.
-    mine: Option<PageView>,
+    /// The newest kept view this page began, as stored.
+    mine: Option<String>,
     /// Hidden into the back-forward cache.
     cached: bool,
 }
@@ -158,65 +142,66 @@ impl Views {
     /// The page started (`init`) with `stored` under [`STORAGE_KEY`].
     pub fn started(&mut self, stored: Option<&str>) {
         self.before = stored.map(String::from);
-        self.known = self.before.clone();
     }
 
-    /// The page's own load (`documentLoad`): it follows the view before
-    /// the page started, not a route change made while it loaded (a
-    /// router's first `replaceState`), since it began first.
-    pub fn loaded(&mut self, view: PageView) -> Step {
+    /// The page's own load begins a view with `span` (`documentLoad`), in
+    /// `session`, at `url` and `route`: it follows the view before the page
+    /// started, not a route change made while it loaded (a router's first
+    /// `replaceState`), since it began first. Links `span`; returns what
+    /// to store under [`STORAGE_KEY`] (nothing for a span not sampled).
+    pub fn loaded(&mut self, span: &mut Span, session: &str, url: &str, route: &str) -> Option<String> {
         let before = self.before.take();
-        self.begin(before, view)
+        self.begin(before, span, session, url, route)
     }
 
-    /// A route change (`routeChange`): it follows the newest view as
-    /// storage holds it now (`stored`), else as this page knew it (storage
-    /// off, or emptied).
-    pub fn changed(&mut self, stored: Option<&str>, view: PageView) -> Step {
-        if let Some(now) = stored {
-            self.known = Some(String::from(now));
-        }
-        let before = self.known.clone();
-        self.begin(before, view)
+    /// A route change begins a view with `span` (`routeChange`): it
+    /// follows the newest view as storage holds it now (`stored`), else
+    /// this page's own newest (storage off, or emptied). As
+    /// [`Views::loaded`] otherwise.
+    pub fn changed(&mut self, stored: Option<&str>, span: &mut Span, session: &str, url: &str, route: &str) -> Option<String> {
+        let before = stored.map(String::from).or_else(|| self.mine.clone());
+        self.begin(before, span, session, url, route)
     }
 
     #[inline(never)]
-    fn begin(&mut self, before: Option<String>, view: PageView) -> Step {
-        let link = before.as_deref().and_then(PageView::parse).filter(|b| b.session == view.session);
-        if view.flags & 1 == 0 {
-            return Step { link, store: None };
+    fn begin(&mut self, before: Option<String>, span: &mut Span, session: &str, url: &str, route: &str) -> Option<String> {
+        if let Some(b) = before.as_deref().and_then(PageView::parse).filter(|b| b.session == session) {
+            b.link(span);
         }
-        let store = view.serialize();
-        self.known = Some(store.clone());
-        self.mine = Some(view);
-        Step { link, store: Some(store) }
+        if !span.sampled() {
+            return None;
+        }
+        let s = PageView::of(span, session, url, route).serialize();
+        self.mine = Some(s.clone());
+        Some(s)
     }
 
-    /// `setRoute` named the route of the view shown: the newest view, if
-    /// this page's, is kept with that name (the next view's link says it),
-    /// as the route change span ends with it.
+    /// `setRoute` named the route of the view shown: this page's newest
+    /// view is kept again with that name (the next view's link says it),
+    /// as the route change span ends with it. Unread, storage may hold
+    /// another tab's view begun since, which this replaces; a router names
+    /// the route right after it changed the URL, so that is a moment's
+    /// window. Returns what to store.
     ///
     /// ```
     /// use waggle_rum::core::ids::{SpanId, TraceId};
     /// use waggle_rum::core::page_view::{PageView, Views};
-    /// let view = PageView { session: "a".repeat(32), trace_id: TraceId([1; 16]), span_id: SpanId([1; 8]), flags: 3, url: "https://shop.test/p/7".into(), route: "/p/7".into() };
+    /// use waggle_rum::core::span::{kind, Span};
+    /// let mut span = Span::new("routeChange", kind::INTERNAL, TraceId([1; 16]), SpanId([1; 8]), None, 0);
     /// let mut page = Views::default();
-    /// page.changed(None, view);
+    /// page.changed(None, &mut span, "s", "https://shop.test/p/7", "/p/7");
     /// let kept = page.renamed("/p/:id").unwrap();
     /// assert_eq!(PageView::parse(&kept).unwrap().route, "/p/:id");
     /// ```
     pub fn renamed(&mut self, route: &str) -> Option<String> {
-        let mine = self.mine.as_mut()?;
-        if mine.route == route {
+        let mine = self.mine.as_deref()?;
+        let v = PageView::parse(mine)?;
+        if v.route == route {
             return None;
         }
-        mine.route = String::from(route);
-        let newest = self.known.as_deref().and_then(PageView::parse).is_some_and(|k| k.span_id == mine.span_id);
-        let s = mine.serialize();
-        newest.then(|| {
-            self.known = Some(s.clone());
-            s
-        })
+        let s = PageView { route, ..v }.serialize();
+        self.mine = Some(s.clone());
+        Some(s)
     }
 
     /// The page was hidden; `persisted` when bound for the back-forward
@@ -228,13 +213,15 @@ impl Views {
     /// The page is shown again. Back from the back-forward cache, its
     /// newest view is the one the user sees, so the next view follows it
     /// (its document did not load again, so no span is made for it).
+    /// Returns what to store.
     ///
     /// ```
     /// use waggle_rum::core::ids::{SpanId, TraceId};
-    /// use waggle_rum::core::page_view::{PageView, Views};
-    /// let view = PageView { session: "a".repeat(32), trace_id: TraceId([1; 16]), span_id: SpanId([1; 8]), flags: 3, url: String::new(), route: "/".into() };
+    /// use waggle_rum::core::page_view::Views;
+    /// use waggle_rum::core::span::{kind, Span};
+    /// let mut span = Span::new("documentLoad", kind::INTERNAL, TraceId([1; 16]), SpanId([1; 8]), None, 0);
     /// let mut page = Views::default();
-    /// page.loaded(view);
+    /// page.loaded(&mut span, "s", "https://shop.test/", "/");
     /// page.hidden(true);
     /// assert!(page.shown().is_some());
     /// ```
@@ -242,125 +229,148 @@ impl Views {
         if !core::mem::take(&mut self.cached) {
             return None;
         }
-        let s = self.mine.as_ref()?.serialize();
-        self.known = Some(s.clone());
-        Some(s)
+        self.mine.clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::span::kind;
 
-    fn view(n: u8, session: u8, flags: u8) -> PageView {
-        PageView {
-            session: super::super::ids::hex(&[session; 16]),
-            trace_id: TraceId([n; 16]),
-            span_id: SpanId([n; 8]),
-            flags,
-            url: alloc::format!("https://shop.test/{n}"),
-            route: alloc::format!("/{n}"),
-        }
+    const S1: &str = "11111111111111111111111111111111";
+    const S2: &str = "22222222222222222222222222222222";
+
+    fn span(n: u8, sampled: bool) -> Span {
+        let mut s = Span::new("view", kind::INTERNAL, TraceId([n; 16]), SpanId([n; 8]), None, 0);
+        s.flags = 2 | u8::from(sampled);
+        s
+    }
+
+    /// The view `span` links to, if any, and what that link says.
+    fn linked(span: &Span) -> Option<(SpanId, String)> {
+        let json = {
+            let mut out = Vec::new();
+            span.encode(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let at = json.find("\"links\":[{")?;
+        let l = &json[at..];
+        let id = l.split("\"spanId\":\"").nth(1)?.get(..16)?;
+        let route = l.split("\"waggle.link.page.route\",\"value\":{\"stringValue\":\"").nth(1)?.split('"').next()?;
+        Some((SpanId::from_hex(id)?, String::from(route)))
     }
 
     /// Page after page in one tab, as the shell's storage would carry them.
     #[test]
     fn each_page_follows_the_one_before() {
         let mut stored: Option<String> = None;
-        let mut links = std::vec::Vec::new();
+        let mut links = Vec::new();
         for n in 1..=3 {
             let mut page = Views::default();
             page.started(stored.as_deref());
-            let step = page.loaded(view(n, 1, 3));
-            links.push(step.link.map(|v| v.span_id));
-            stored = step.store;
+            let mut s = span(n, true);
+            stored = page.loaded(&mut s, S1, "https://shop.test/", &format!("/{n}"));
+            links.push(linked(&s));
         }
-        assert_eq!(links, [None, Some(SpanId([1; 8])), Some(SpanId([2; 8]))]);
+        assert_eq!(links, [None, Some((SpanId([1; 8]), "/1".into())), Some((SpanId([2; 8]), "/2".into()))]);
     }
 
     #[test]
     fn a_new_session_starts_without_a_link() {
         let mut page = Views::default();
-        page.started(Some(&view(1, 1, 3).serialize()));
-        let step = page.loaded(view(2, 2, 3));
-        assert_eq!(step.link, None);
-        assert!(step.store.is_some(), "the new session's first view is the next one's before");
+        let mut old = span(1, true);
+        page.started(Some(&PageView::of(&old, S1, "u", "/").serialize()));
+        let stored = page.loaded(&mut old, S2, "u", "/");
+        assert_eq!(linked(&old), None);
+        assert!(stored.is_some(), "the new session's first view is the next one's before");
     }
 
     #[test]
     fn route_changes_follow_the_newest_view_of_any_tab() {
         let mut page = Views::default();
         page.started(None);
-        let load = page.loaded(view(1, 1, 3));
+        let mut load = span(1, true);
+        page.loaded(&mut load, S1, "u", "/1");
         // Nothing readable in storage: what this page knew.
-        assert_eq!(page.changed(None, view(2, 1, 3)).link, Some(view(1, 1, 3)));
+        let mut change = span(2, true);
+        page.changed(None, &mut change, S1, "u", "/2");
+        assert_eq!(linked(&change), Some((SpanId([1; 8]), "/1".into())));
         // Another tab began a view since.
-        let other = view(9, 1, 3).serialize();
-        assert_eq!(page.changed(Some(&other), view(3, 1, 3)).link, Some(view(9, 1, 3)));
-        assert!(load.store.is_some());
+        let other = PageView::of(&span(9, true), S1, "u", "/9").serialize();
+        let mut after = span(3, true);
+        page.changed(Some(&other), &mut after, S1, "u", "/3");
+        assert_eq!(linked(&after), Some((SpanId([9; 8]), "/9".into())));
     }
 
     #[test]
     fn the_load_follows_the_view_before_the_page_not_its_own_early_route_change() {
         let mut page = Views::default();
-        let before = view(1, 1, 3).serialize();
+        let before = PageView::of(&span(1, true), S1, "u", "/1").serialize();
         page.started(Some(&before));
         // The router's first replaceState, while the page loads.
-        let early = page.changed(Some(&before), view(2, 1, 3));
-        assert_eq!(early.link, Some(view(1, 1, 3)));
-        let load = page.loaded(view(3, 1, 3));
-        assert_eq!(load.link, Some(view(1, 1, 3)));
+        let mut early = span(2, true);
+        page.changed(Some(&before), &mut early, S1, "u", "/2");
+        assert_eq!(linked(&early), Some((SpanId([1; 8]), "/1".into())));
+        let mut load = span(3, true);
+        let stored = page.loaded(&mut load, S1, "u", "/3");
+        assert_eq!(linked(&load), Some((SpanId([1; 8]), "/1".into())));
         // The view after the load follows it.
-        assert_eq!(page.changed(load.store.as_deref(), view(4, 1, 3)).link.map(|v| v.span_id), Some(SpanId([3; 8])));
+        let mut next = span(4, true);
+        page.changed(stored.as_deref(), &mut next, S1, "u", "/4");
+        assert_eq!(linked(&next), Some((SpanId([3; 8]), "/3".into())));
     }
 
     #[test]
     fn a_dropped_view_is_passed_over() {
         let mut page = Views::default();
         page.started(None);
-        let kept = page.loaded(view(1, 1, 3));
-        let dropped = page.changed(kept.store.as_deref(), view(2, 1, 2));
-        assert_eq!(dropped.store, None, "a view not sent is not left to link to");
-        let next = page.changed(kept.store.as_deref(), view(3, 1, 3));
-        assert_eq!(next.link, Some(view(1, 1, 3)));
+        let kept = page.loaded(&mut span(1, true), S1, "u", "/1");
+        let dropped = page.changed(kept.as_deref(), &mut span(2, false), S1, "u", "/2");
+        assert_eq!(dropped, None, "a view not sent is not left to link to");
+        let mut next = span(3, true);
+        page.changed(kept.as_deref(), &mut next, S1, "u", "/3");
+        assert_eq!(linked(&next), Some((SpanId([1; 8]), "/1".into())));
     }
 
     #[test]
-    fn set_route_names_the_newest_view_only_while_it_is_the_newest() {
+    fn set_route_names_the_newest_view() {
         let mut page = Views::default();
         page.started(None);
-        let step = page.changed(None, view(1, 1, 3));
+        page.changed(None, &mut span(1, true), S1, "u", "/products/7");
         let renamed = page.renamed("/products/:id").unwrap();
         assert_eq!(PageView::parse(&renamed).unwrap().route, "/products/:id");
         assert_eq!(page.renamed("/products/:id"), None, "unchanged, not written again");
-        // Another tab's view is newer now.
-        page.changed(Some(&view(9, 1, 3).serialize()), view(2, 1, 2));
-        assert_eq!(page.renamed("/other"), None);
-        assert!(step.store.is_some());
+        let mut next = span(2, true);
+        page.changed(None, &mut next, S1, "u", "/2");
+        assert_eq!(linked(&next), Some((SpanId([1; 8]), "/products/:id".into())));
     }
 
     #[test]
     fn back_from_the_back_forward_cache_the_page_is_the_view_before_again() {
         let mut page = Views::default();
         page.started(None);
-        page.loaded(view(1, 1, 3));
+        let stored = page.loaded(&mut span(1, true), S1, "u", "/1");
         page.hidden(false);
         assert_eq!(page.shown(), None, "only a restore");
         // Bound for the cache, whichever of pagehide and visibilitychange
         // comes first.
         page.hidden(true);
         page.hidden(false);
-        assert_eq!(page.shown().and_then(|s| PageView::parse(&s)), Some(view(1, 1, 3)));
+        assert_eq!(page.shown(), stored);
         assert_eq!(page.shown(), None);
     }
 
     #[test]
     fn garbage_in_storage_is_no_view() {
-        for bad in ["", "x", "a\nb\nc\nd", &view(1, 1, 3).serialize().replace("00-", "ff-")] {
+        let good = PageView::of(&span(1, true), S1, "u", "/").serialize();
+        for bad in ["", "x", "a\nb\nc\nd", &good.replace("00-", "ff-")] {
             assert_eq!(PageView::parse(bad), None, "{bad:?}");
         }
         let mut page = Views::default();
         page.started(Some("garbage"));
-        assert_eq!(page.loaded(view(1, 1, 3)).link, None);
+        let mut load = span(2, true);
+        page.loaded(&mut load, S1, "u", "/");
+        assert_eq!(linked(&load), None);
     }
 }

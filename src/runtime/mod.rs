@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use crate::core::config::{attributes, Config, ConfigValue, SampleBy, UrlPattern};
 use crate::core::ids::{SpanId, TraceId};
-use crate::core::page_view::{PageView, Step, Views};
+use crate::core::page_view::Views;
 use crate::core::route::Template;
 use crate::core::sampling::ratio_keeps;
 use crate::core::session::{hex_id, resolve, SessionLimits};
@@ -361,9 +361,7 @@ impl Runtime {
             self.page.route = String::from(route);
             let renamed = self.views.renamed(route);
             self.update_context();
-            if let Some(v) = renamed {
-                self.store(crate::core::page_view::STORAGE_KEY, &v);
-            }
+            self.keep_view(renamed);
         }
     }
 
@@ -546,9 +544,8 @@ impl Runtime {
 
     /// The page's own load begins a page view with `span` (`documentLoad`).
     pub fn view_loaded(&mut self, span: &mut Span) {
-        let v = self.view_of(span);
-        let step = self.views.loaded(v);
-        self.view_step(span, step);
+        let kept = self.views.loaded(span, &self.session.id, &self.page.url, &self.page.route);
+        self.keep_view(kept);
     }
 
     /// A route change begins a page view with `span`; `stored` is the
@@ -566,20 +563,12 @@ impl Runtime {
     /// assert!(!first.has_links() && second.has_links());
     /// ```
     pub fn view_changed(&mut self, span: &mut Span, stored: Option<&str>) {
-        let v = self.view_of(span);
-        let step = self.views.changed(stored, v);
-        self.view_step(span, step);
+        let kept = self.views.changed(stored, span, &self.session.id, &self.page.url, &self.page.route);
+        self.keep_view(kept);
     }
 
-    fn view_of(&self, span: &Span) -> PageView {
-        PageView::of(span, self.session.id.clone(), &self.page.url, &self.page.route)
-    }
-
-    fn view_step(&mut self, span: &mut Span, step: Step) {
-        if let Some(before) = step.link {
-            before.link(span);
-        }
-        if let Some(v) = step.store {
+    fn keep_view(&mut self, view: Option<String>) {
+        if let Some(v) = view {
             self.store(crate::core::page_view::STORAGE_KEY, &v);
         }
     }
@@ -587,10 +576,7 @@ impl Runtime {
     /// The page is shown: back from the back-forward cache, its newest
     /// view is kept again as the one the next view follows.
     pub fn shown(&mut self) {
-        if let Some(v) = self.views.shown() {
-            if self.on {
-                self.store(crate::core::page_view::STORAGE_KEY, &v);
-            }
-        }
+        let v = self.views.shown().filter(|_| self.on);
+        self.keep_view(v);
     }
 }
