@@ -185,7 +185,7 @@ export function record(w) {
     return out;
   };
 
-  // The session and the newest page view (waggle.view), kept together.
+  // The session, and the newest page view (waggle.view) kept beside it.
   const stored = (key) => {
     try {
       return (H.sp ? w.localStorage : w.sessionStorage).getItem(key);
