@@ -460,6 +460,7 @@ function env(w) {
     entry.activationStart || 0,
     !!w.document.wasDiscarded,
     !!w.document.prerendering,
+    H.stored('waggle.view'),
   ];
 }
 
@@ -497,6 +498,9 @@ export function init(options, record) {
           H.fail = fail;
           H.rx = [];
           regexps(H.rx);
+          // Where the session is kept decides where init reads it, before
+          // the module answers with the options it took.
+          H.sp = !(options && options.session && options.session.persist === false);
           H.q.unshift([P.INIT, options, env(w)]);
           call();
           S.reject = null;

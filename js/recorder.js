@@ -185,9 +185,10 @@ export function record(w) {
     return out;
   };
 
+  // The session, and the newest page view (waggle.view) kept beside it.
   const stored = (key) => {
     try {
-      return (H.sp || key !== 'waggle.session' ? w.localStorage : w.sessionStorage).getItem(key);
+      return (H.sp ? w.localStorage : w.sessionStorage).getItem(key);
     } catch {
       return null;
     }
@@ -437,7 +438,7 @@ export function record(w) {
   // ------------------------------------------------------------- history
 
   const href = () => w.location.href;
-  const url = (source, detail) => [P.URL_CHANGE, source, now(), href(), d.title, detail];
+  const url = (source, detail) => [P.URL_CHANGE, source, now(), href(), d.title, detail, stored('waggle.view')];
   const hist = w.history;
   for (const m of ['pushState', 'replaceState']) {
     hook(hist, m, (orig, self, args) => {

@@ -110,12 +110,14 @@ impl Waggle {
                     i.requests.flush(rt, false);
                     rt.end_tracked(Reason::Hidden);
                 }
+                rt.views.hidden(how == 1);
                 if let Some(d) = rt.delivery.as_mut() {
                     d.hide(&mut rt.io, how > 0, how == 1);
                 }
                 return;
             }
             rec::SHOW => {
+                rt.shown();
                 if let Some(d) = rt.delivery.as_mut() {
                     d.show(&mut rt.io);
                 }
@@ -270,6 +272,7 @@ impl Waggle {
         let activation = env.num();
         let discarded = env.bool();
         let prerendering = env.bool();
+        let view = env.opt_str().map(String::from);
         drop(env);
         let rt = &mut self.rt;
         let config = match Config::parse(&options) {
@@ -322,6 +325,7 @@ impl Waggle {
         rt.start(config, &origin);
         rt.set_page(&href, &title);
         rt.session(session.as_deref(), false);
+        rt.views.started(view.as_deref());
         let activation = if activation > 0.0 { activation } else { 0.0 };
         let nav_type = navigation_type(Some(&nav_kind), prerendering || activation > 0.0, discarded);
         let vitals = Vitals::new(rt, activation, nav_type, hidden);

@@ -13,6 +13,7 @@ pub mod loaf;
 pub mod ids;
 pub mod num;
 pub mod otlp;
+pub mod page_view;
 pub mod resource;
 pub mod route;
 pub mod sampling;

@@ -119,6 +119,7 @@ pub fn loaded(rt: &mut Runtime, nav: &Nav, r: &mut Rec<'_, '_>) {
     if let Some(tp) = crate::core::tracecontext::parse_traceparent(&nav.server_timing) {
         root.link(tp.trace_id, tp.span_id, tp.flags, &Attrs::EMPTY);
     }
+    rt.view_loaded(&mut root);
     let ctx = Ctx::of(&root);
 
     let mut doc = rt.start_span("documentFetch", kind::INTERNAL, Some(&ctx), rt.ns(nav.phases[0]));

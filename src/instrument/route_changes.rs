@@ -2,12 +2,16 @@
 //! `history.pushState`, `history.replaceState`, a traversal (`popstate`)
 //! or a fragment change (`hashchange`), as Splunk's agent names them.
 //!
-//! The page reports `[URL, source, t, href, title, detail]`: source 0 and
-//! 1 before and after a hooked `pushState`/`replaceState` (detail: the
-//! method), 2 the Navigation API's `currententrychange` (detail: its
+//! The page reports `[URL, source, t, href, title, detail, view]`: source
+//! 0 and 1 before and after a hooked `pushState`/`replaceState` (detail:
+//! the method), 2 the Navigation API's `currententrychange` (detail: its
 //! navigation type), 3 `popstate`, 4 `hashchange`, 5 a hooked
-//! `history.back`/`forward`/`go`. What each means is decided in
-//! `core::route`.
+//! `history.back`/`forward`/`go`; `view` is what storage holds under
+//! `waggle.view` then. What each means is decided in `core::route`.
+//!
+//! A route change is a page view: its span links to the session's view
+//! before it, as `core::page_view` decides, read as storage holds it at
+//! the change so a view another tab began in between counts.
 //!
 //! The span starts when the URL changes and stays open until the new view
 //! settles (bounded at 5 s), a child of the span current when the URL
@@ -75,6 +79,7 @@ impl RouteChanges {
         let href = String::from(r.str());
         let title = String::from(r.str());
         let detail = r.str();
+        let view = r.opt_str();
         let d = match src {
             source::CALLING => {
                 self.route.calling(detail);
@@ -120,6 +125,7 @@ impl RouteChanges {
                 span.set("waggle.route.from", from.route);
                 span.set("waggle.url.from", from.url);
                 span.set("browser.document.url.full", rt.page.url.as_str());
+                rt.view_changed(&mut span, view);
                 // `waggle.route.to` and the new view's `waggle.page.route`
                 // are set when it ends, once the app has named the route.
                 if self.recent.len() >= RECENT {

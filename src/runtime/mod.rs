@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 use crate::core::config::{attributes, Config, ConfigValue, SampleBy, UrlPattern};
 use crate::core::ids::{SpanId, TraceId};
+use crate::core::page_view::Views;
 use crate::core::route::Template;
 use crate::core::sampling::ratio_keeps;
 use crate::core::session::{hex_id, resolve, SessionLimits};
@@ -139,6 +140,8 @@ pub struct Runtime {
     /// Page-view spans already sent ([`once`] bits).
     pub sent: u32,
     session: SessionState,
+    /// This page's part in the session's chain of page views.
+    pub views: Views,
     user: Vec<(String, Value)>,
     globals: Vec<(String, Value)>,
     stack: Vec<(u32, Ctx)>,
@@ -161,6 +164,7 @@ impl Runtime {
             frames: Default::default(),
             sent: 0,
             session: SessionState::default(),
+            views: Views::default(),
             user: Vec::new(),
             globals: Vec::new(),
             stack: Vec::new(),
@@ -358,7 +362,9 @@ impl Runtime {
         let route = self.template.route(&self.page.path);
         if self.page.route != route {
             self.page.route = String::from(route);
+            let renamed = self.views.renamed(route);
             self.update_context();
+            self.keep_view(renamed);
         }
     }
 
@@ -475,10 +481,7 @@ impl Runtime {
         let io = &mut self.io;
         let r = resolve(stored.as_deref(), now, &limits, active, || hex_id(io.bytes16()));
         let serialized = r.session.serialize();
-        let w = self.io.cmd(cmd::STORE, 3);
-        w.uint(u32::from(!self.config.session_persist));
-        w.str(crate::core::session::STORAGE_KEY);
-        w.str(&serialized);
+        self.store(crate::core::session::STORAGE_KEY, &serialized);
         self.session.memory = Some(serialized);
         let started = self.session.id != r.session.id;
         if started {
@@ -520,5 +523,63 @@ impl Runtime {
     /// When the session was last checked, on the page's clock.
     pub fn session_checked(&self) -> f64 {
         self.session.checked_ms
+    }
+
+    /// Keeps `value` under `key` where the session is kept (`localStorage`,
+    /// or `sessionStorage` when it is kept per tab). Every storage write
+    /// the agent makes of its own state goes through here.
+    ///
+    /// ```
+    /// use waggle_rum::platform::Io;
+    /// use waggle_rum::runtime::Runtime;
+    /// let mut rt = Runtime::new(Io::new(|b| b.fill(7)));
+    /// rt.store("waggle.view", "x");
+    /// assert!(!rt.io.out.bytes().is_empty());
+    /// ```
+    pub fn store(&mut self, key: &str, value: &str) {
+        let w = self.io.cmd(cmd::STORE, 3);
+        w.uint(u32::from(!self.config.session_persist));
+        w.str(key);
+        w.str(value);
+    }
+
+    // ------------------------------------------------------------ page views
+
+    /// The page's own load begins a page view with `span` (`documentLoad`).
+    pub fn view_loaded(&mut self, span: &mut Span) {
+        let kept = self.views.loaded(span, &self.session.id, &self.page.url, &self.page.route);
+        self.keep_view(kept);
+    }
+
+    /// A route change begins a page view with `span`; `stored` is the
+    /// newest view as storage holds it now.
+    ///
+    /// ```
+    /// use waggle_rum::core::span::kind;
+    /// use waggle_rum::platform::Io;
+    /// use waggle_rum::runtime::Runtime;
+    /// let mut rt = Runtime::new(Io::new(|b| b.fill(7)));
+    /// let mut first = rt.start_span("routeChange", kind::INTERNAL, None, 0);
+    /// rt.view_changed(&mut first, None);
+    /// let mut second = rt.start_span("routeChange", kind::INTERNAL, None, 1);
+    /// rt.view_changed(&mut second, None);
+    /// assert!(!first.has_links() && second.has_links());
+    /// ```
+    pub fn view_changed(&mut self, span: &mut Span, stored: Option<&str>) {
+        let kept = self.views.changed(stored, span, &self.session.id, &self.page.url, &self.page.route);
+        self.keep_view(kept);
+    }
+
+    fn keep_view(&mut self, view: Option<String>) {
+        if let Some(v) = view {
+            self.store(crate::core::page_view::STORAGE_KEY, &v);
+        }
+    }
+
+    /// The page is shown: back from the back-forward cache, its newest
+    /// view is kept again as the one the next view follows.
+    pub fn shown(&mut self) {
+        let v = self.views.shown().filter(|_| self.on);
+        self.keep_view(v);
     }
 }

@@ -53,7 +53,8 @@ function emittedKeys(requests) {
         for (const s of ss.spans ?? []) {
           add('span', s.attributes);
           for (const e of s.events ?? []) add('event', e.attributes);
-          // Links carry no attributes of the agent's; any would count.
+          // A page view's link to the view before it (the route change
+          // follows documentLoad, the second visit the route change).
           for (const l of s.links ?? []) add('link', l.attributes);
         }
       }
