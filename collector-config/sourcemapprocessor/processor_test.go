@@ -478,3 +478,26 @@ func TestEnclosingNames(t *testing.T) {
 		}
 	}
 }
+
+func TestAnExceptionEventWithItsOwnFramesIsMappedToo(t *testing.T) {
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	ev := sp.Events().AppendEmpty()
+	ev.SetName("exception")
+	ev.Attributes().PutStr(keyType, "Error")
+	ev.Attributes().PutStr(keyMessage, "m")
+	writeFrames(ev.Attributes(), []frame{{url: "http://localhost:8080/assets/app.min.js", line: 1, column: col(t, "new Error"), function: "n"}})
+	other := sp.Events().AppendEmpty()
+	other.SetName("log")
+	writeFrames(other.Attributes(), []frame{{url: "http://localhost:8080/assets/app.min.js", line: 1, column: col(t, "new Error"), function: "n"}})
+	out := run(t, folderConfig(site), td)
+	a := out.Events().At(0).Attributes()
+	equal(t, "functions", strs(t, a, keyFunctions), []string{"explode"})
+	if s := str(t, a, keyStack); s != "Error: m\n    at explode (/src/explode.js:4:11)" {
+		t.Errorf("stack: %q", s)
+	}
+	equal(t, "other event", strs(t, out.Events().At(1).Attributes(), keyFunctions), []string{"n"})
+	if _, has := out.Attributes().Get(keyFailed); has {
+		t.Error("the span, which has no frames, was marked")
+	}
+}
