@@ -32,7 +32,7 @@ manifest_dir="$(cd "$(dirname "$manifest")" && pwd)"
 name="$(awk '/^dist:/ {d=1; next} d && /^  name:/ {print $2; exit}' "$manifest")"
 # Modules built from a folder here (a `path:` entry, relative to the
 # manifest) are part of what is built: their files count in the cache key,
-# so a change to them builds anew.
+# so a change to them builds anew (their tests and test data do not).
 local_dirs=()
 while read -r p; do
   local_dirs+=("$(cd "$manifest_dir" && cd "$p" && pwd)")
@@ -40,7 +40,7 @@ done < <(awk '/^ *path: / {print $2}' "$manifest")
 hash="$({
   cat "$manifest"
   for d in "${local_dirs[@]}"; do
-    (cd "$d" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$d" && find . -type f ! -name '*_test.go' ! -path './testdata/*' -print0 | sort -z | xargs -0 sha256sum)
   done
 } | sha256sum | cut -c1-12)"
 cache="${WAGGLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waggle}"
