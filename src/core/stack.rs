@@ -227,6 +227,23 @@ mod tests {
     }
 
     #[test]
+    fn odd_lines_are_read_without_panicking() {
+        // Pieces of every form, glued in every pair: stacks come from page
+        // code (an error's `stack` may be anything the page set).
+        let parts = ["at ", " (", ")", "(", "eval at ", "@", ":", "1", "é", " line ", "async ", "\n", "<", "x"];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    let s = alloc::format!("{a}{b}{c}{a}");
+                    for f in parse_stack(&s) {
+                        assert!(s.contains(f.url) && s.contains(f.function));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn frames_are_bounded() {
         let mut stack = String::from("RangeError: Maximum call stack size exceeded");
         for i in 0..200 {
