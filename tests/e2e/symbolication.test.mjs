@@ -2,8 +2,9 @@
 // throws from a named function in its original source; the agent sends
 // the minified frames as exception.structured_stacktrace.*, and the real
 // Collector's sourcemap processor maps them back, from a folder or from a
-// URL prefix, keeping the minified frames under .original. A script
-// without a map keeps its frames as they came, and the span says why.
+// URL prefix, keeping the minified frames under .original; the Honeycomb
+// relay does the same when given maps. A script without a map keeps its
+// frames as they came, and the span says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +14,8 @@ import * as esbuild from 'esbuild';
 
 import { startStack, PAGE_MOUNTS } from '../lib/stack.mjs';
 import { startCollector, summarizeSpans } from '../lib/collector.mjs';
+import { startStandin } from '../lib/standin.mjs';
+import { REPO_ROOT } from '../lib/server.mjs';
 import { openPage, formatConsole } from '../lib/browser.mjs';
 
 // The deploy: root/app is what the server serves under /app/ (the page,
@@ -114,15 +117,19 @@ after(async () => {
   fs.rmSync(WORK, { recursive: true, force: true });
 });
 
-/** Clicks `button` on the app's page sending to `collector`; the exception span with `message`. */
-async function exceptionFrom(collector, button, message) {
+/**
+ * Clicks `button` on the app's page sending to `collector`; the exception
+ * span with `message`, as `receiver` (the collector's file, or the
+ * relay's stand-in for Honeycomb) has it.
+ */
+async function exceptionFrom(collector, button, message, receiver = collector) {
   const url = `${server.url}/app/index.html?endpoint=${encodeURIComponent(collector.endpoint)}`;
   const { page, consoleMessages, pageErrors } = await openPage(browser, url);
   await page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
   assert.equal(await page.evaluate(() => window.waggleError), undefined);
   await page.click(button);
   const mine = (all) => all.filter((s) => s.name === 'exception' && s.attrs['browser.document.url.full'] === url && s.attrs['exception.message'] === message);
-  const spans = mine(await collector.waitForSpans((all) => mine(all).length > 0, 10_000).catch((err) => {
+  const spans = mine(await receiver.waitForSpans((all) => mine(all).length > 0, 10_000).catch((err) => {
     throw new Error(`${err.message}\n${formatConsole(consoleMessages, pageErrors)}`);
   }));
   await page.close();
@@ -175,6 +182,28 @@ test('maps from the Collector\'s folder give the original file, line, column and
 
 test('maps fetched under a URL prefix give the same', async () => {
   assertReadable(await exceptionFrom(urlCollector, '#throw', 'exploded: clicked click'));
+});
+
+test('the Honeycomb relay, given maps, sends Honeycomb the same', async () => {
+  const standin = await startStandin();
+  let relay;
+  try {
+    relay = await startCollector({
+      command: ['bash', path.join(REPO_ROOT, 'scripts', 'collector-honeycomb.sh')],
+      sourceMaps: { folder: ROOT },
+      env: {
+        HONEYCOMB_API_KEY: 'test-key',
+        HONEYCOMB_ENDPOINT: standin.endpoint,
+        HONEYCOMB_INSECURE: 'true',
+        HONEYCOMB_DATASET: '',
+        WAGGLE_ALLOWED_ORIGINS: JSON.stringify([server.origin]),
+      },
+    });
+    assertReadable(await exceptionFrom(relay, '#throw', 'exploded: clicked click', standin));
+  } finally {
+    await relay?.stop();
+    await standin.stop();
+  }
 });
 
 test('a frame in a script without a map stays as the browser reported it, and the span says why', async () => {
