@@ -23,4 +23,7 @@ args=(--config "$root/collector-config/honeycomb.yaml")
 if [[ -n "${HONEYCOMB_DATASET:-}" ]]; then
   args+=(--config "$root/collector-config/honeycomb-dataset.yaml")
 fi
+if [[ -n "${WAGGLE_SOURCE_MAPS_DIR:-}${WAGGLE_SOURCE_MAPS_URL:-}" ]]; then
+  args+=(--config "$root/collector-config/honeycomb-sourcemaps.yaml")
+fi
 exec "$(bash "$root/scripts/collector.sh")" "${args[@]}" "$@"

@@ -27,9 +27,22 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 manifest="${1:-$root/collector-config/manifest.yaml}"
+manifest_dir="$(cd "$(dirname "$manifest")" && pwd)"
 # The binary is dist.name, built into ./<name> (both manifests say so).
 name="$(awk '/^dist:/ {d=1; next} d && /^  name:/ {print $2; exit}' "$manifest")"
-hash="$(sha256sum "$manifest" | cut -c1-12)"
+# Modules built from a folder here (a `path:` entry, relative to the
+# manifest) are part of what is built: their files count in the cache key,
+# so a change to them builds anew (their tests and test data do not).
+local_dirs=()
+while read -r p; do
+  local_dirs+=("$(cd "$manifest_dir" && cd "$p" && pwd)")
+done < <(awk '/^ *path: / {print $2}' "$manifest")
+hash="$({
+  cat "$manifest"
+  for d in "${local_dirs[@]}"; do
+    (cd "$d" && find . -type f ! -name '*_test.go' ! -path './testdata/*' -print0 | sort -z | xargs -0 sha256sum)
+  done
+} | sha256sum | cut -c1-12)"
 cache="${WAGGLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waggle}"
 dir="$cache/otelcol-$hash"
 bin="$dir/$name/$name"
@@ -46,7 +59,8 @@ fi
 
 echo "building the collector (first time only, several minutes on 2 cores) ..." >&2
 mkdir -p "$dir"
-cp "$manifest" "$dir/manifest.yaml"
+# The builder runs in the cache folder, so a `path:` is made absolute.
+awk -v base="$manifest_dir" '/^ *path: \./ { sub(/path: \./, "path: " base "/.") } { print }' "$manifest" >"$dir/manifest.yaml"
 start=$SECONDS
 (cd "$dir" && GOFLAGS="${GOFLAGS:-} -p=2" "$gobin/builder" --config manifest.yaml >"$dir/build.log" 2>&1) || {
   echo "collector build failed; the last lines of $dir/build.log:" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: the core and the whole agent natively, the package and its
-# size budget, then end to end with Playwright in headless Chromium against
-# the real Collector (and the real backend). Installs what is missing first.
+# Every test: the core and the whole agent natively, the Collector's
+# sourcemap processor (go test), the package and its size budget, then end
+# to end with Playwright in headless Chromium against the real Collector
+# (and the real backend). Installs what is missing first.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,6 +12,10 @@ bash scripts/setup.sh
 
 printf '\n== core and agent (native cargo test)\n'
 cargo test --quiet
+
+printf '\n== the Collector'"'"'s sourcemap processor (go test)\n'
+command -v go >/dev/null || { echo "Go is not installed: it runs the sourcemap processor's tests (collector-config/sourcemapprocessor)." >&2; exit 1; }
+(cd collector-config/sourcemapprocessor && go test ./...)
 
 printf '\n== fuzz targets (each built, its corpus replayed once)\n'
 FUZZ_SECONDS=0 bash scripts/fuzz.sh

@@ -7,6 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::span::truncate_chars;
+use super::stack::StackFrame;
 
 /// A thrown value or rejection reason as the browser shell read it. Reading
 /// runs page code (getters, `toString`), so the shell does it before
@@ -174,41 +175,19 @@ pub struct Frame {
     pub column: u32,
 }
 
-fn parse_location(loc: &str) -> Option<Frame> {
-    let (rest, column) = loc.rsplit_once(':')?;
-    let (file, line) = rest.rsplit_once(':')?;
-    let line = u32::try_from(super::num::parse_u64(line.trim())?).ok()?;
-    let column = u32::try_from(super::num::parse_u64(column.trim())?).ok()?;
-    let file = file.trim();
-    if file.is_empty() || file.contains(|c: char| c.is_ascii_whitespace()) || file.starts_with('<') {
-        return None;
-    }
-    Some(Frame { file: file.to_owned(), line, column })
-}
-
-/// The first frame of a stack that names a script location, in V8's
-/// (`    at f (url:1:2)`) or Firefox's and Safari's (`f@url:1:2`) format.
+/// The first of a stack's frames (see [`parse_stack`](super::stack::parse_stack)) that names a
+/// script location.
 ///
 /// ```
 /// use waggle_rum::core::errors::{first_frame, Frame};
-/// let stack = "TypeError: x\n    at <anonymous>\n    at go (https://a.example/app.js:10:5)";
-/// assert_eq!(first_frame(stack), Some(Frame { file: "https://a.example/app.js".into(), line: 10, column: 5 }));
-/// assert_eq!(first_frame("go@https://a.example/app.js:3:7").unwrap().line, 3);
+/// use waggle_rum::core::stack::parse_stack;
+/// let frames = parse_stack("TypeError: x\n    at <anonymous>\n    at go (https://a.example/app.js:10:5)");
+/// assert_eq!(first_frame(&frames), Some(Frame { file: "https://a.example/app.js".into(), line: 10, column: 5 }));
+/// assert_eq!(first_frame(&parse_stack("go@https://a.example/app.js:3:7")).unwrap().line, 3);
 /// ```
-pub fn first_frame(stack: &str) -> Option<Frame> {
-    stack.lines().find_map(|line| {
-        let line = line.trim();
-        if let Some(at) = line.strip_prefix("at ") {
-            let loc = match (at.rfind('('), at.ends_with(')')) {
-                (Some(open), true) => &at[open + 1..at.len() - 1],
-                _ => at,
-            };
-            parse_location(loc)
-        } else {
-            let (_, loc) = line.split_once('@')?;
-            parse_location(loc)
-        }
-    })
+pub fn first_frame(frames: &[StackFrame<'_>]) -> Option<Frame> {
+    let f = frames.iter().find(|f| !f.url.is_empty())?;
+    Some(Frame { file: f.url.to_owned(), line: f.line, column: f.column })
 }
 
 /// How long a burst lasts: the same error again within this many ms of the
@@ -332,6 +311,7 @@ pub fn dedup_key(info: &ExceptionInfo, extra: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::stack::parse_stack;
 
     #[test]
     fn error_types_from_name_and_constructor() {
@@ -388,17 +368,17 @@ mod tests {
     #[test]
     fn frames_in_each_engine_format() {
         let v8 = "Error: boom\n    at HTMLButtonElement.<anonymous> (http://localhost:8080/pages/e/app.js:12:11)";
-        assert_eq!(first_frame(v8), Some(Frame { file: "http://localhost:8080/pages/e/app.js".into(), line: 12, column: 11 }));
+        assert_eq!(first_frame(&parse_stack(v8)), Some(Frame { file: "http://localhost:8080/pages/e/app.js".into(), line: 12, column: 11 }));
         let bare = "Error: boom\n    at http://localhost:8080/a.js:3:9";
-        assert_eq!(first_frame(bare).unwrap().column, 9);
+        assert_eq!(first_frame(&parse_stack(bare)).unwrap().column, 9);
         let asynch = "Error\n    at async load (https://x.example/b.js:7:1)";
-        assert_eq!(first_frame(asynch).unwrap().file, "https://x.example/b.js");
+        assert_eq!(first_frame(&parse_stack(asynch)).unwrap().file, "https://x.example/b.js");
         let gecko = "fail@https://x.example/c.js:4:2\n@https://x.example/c.js:9:1";
-        assert_eq!(first_frame(gecko).unwrap().line, 4);
-        assert_eq!(first_frame("Error: x\n    at native"), None);
-        assert_eq!(first_frame("Error: x\n    at f (<anonymous>:1:2)"), None);
-        assert_eq!(first_frame("no frames here"), None);
-        assert_eq!(first_frame("Error: x\n    at f (a.js:notanumber:1)"), None);
+        assert_eq!(first_frame(&parse_stack(gecko)).unwrap().line, 4);
+        assert_eq!(first_frame(&parse_stack("Error: x\n    at native")), None);
+        assert_eq!(first_frame(&parse_stack("Error: x\n    at f (<anonymous>:1:2)")), None);
+        assert_eq!(first_frame(&parse_stack("no frames here")), None);
+        assert_eq!(first_frame(&parse_stack("Error: x\n    at f (a.js:notanumber:1)")), None);
     }
 
     #[test]

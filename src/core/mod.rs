@@ -21,6 +21,7 @@ pub mod selector;
 pub mod session;
 pub mod settle;
 pub mod span;
+pub mod stack;
 pub mod spill;
 pub mod text;
 pub mod tracecontext;

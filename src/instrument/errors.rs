@@ -11,6 +11,10 @@
 //! Attributes: `exception.type`, `exception.message`,
 //! `exception.stacktrace` (cut at whole lines within the value limit),
 //! `code.file.path`, `code.line.number`, `code.column.number` where known;
+//! the stack's frames (at most 50) as Honeycomb's
+//! `exception.structured_stacktrace.urls`, `.lines`, `.columns` and
+//! `.functions`, parallel arrays that a Collector maps back through source
+//! maps;
 //! for resources `url.full`, `server.address`, `server.port`. The same
 //! three `exception.*` fields go on an `exception` span event, which is
 //! what trace viewers look for. Not in the conventions:
@@ -32,6 +36,7 @@ use alloc::vec::Vec;
 use crate::core::config::inst;
 use crate::core::errors::{dedup_key, exception_info, first_frame, from_event_message, trim_stack, Burst, Bursts, ExceptionInfo, Frame, Source, Thrown};
 use crate::core::span::{kind, limits, Attrs, Span};
+use crate::core::stack::{parse_stack, Column, KEYS};
 use crate::platform::io::timer;
 use crate::platform::wire::Rec;
 use crate::runtime::Runtime;
@@ -95,11 +100,11 @@ impl Errors {
                 // An ErrorEvent without an error object (a cross-origin
                 // script's "Script error."): its message says it all.
                 let info = from_event_message(thrown.message.as_deref().unwrap_or(""));
-                (info, frame_of(filename, line, column, None), None, None)
+                (info, frame_of(filename, line, column), None, None)
             }
             _ => {
                 let info = exception_info(&thrown, source);
-                let frame = frame_of(filename, line, column, info.stacktrace.as_deref());
+                let frame = frame_of(filename, line, column);
                 (info, frame, None, None)
             }
         };
@@ -131,9 +136,11 @@ impl Errors {
     }
 }
 
-fn frame_of(filename: &str, line: f64, column: f64, stack: Option<&str>) -> Option<Frame> {
+/// The event's location; without one, the stack's first is taken when
+/// the span is made.
+fn frame_of(filename: &str, line: f64, column: f64) -> Option<Frame> {
     if filename.is_empty() {
-        return stack.and_then(first_frame);
+        return None;
     }
     let n = |v: f64| if v > 0.0 && v < 4e9 { v as u32 } else { 0 };
     Some(Frame { file: String::from(filename), line: n(line), column: n(column) })
@@ -150,8 +157,16 @@ fn make_span(rt: &mut Runtime, t: f64, source: Source, info: &ExceptionInfo, fra
     if let Some(s) = &stack {
         span.set("exception.stacktrace", s.as_str());
     }
+    // From the whole stack: frames past the string's cut are still whole.
+    let frames = info.stacktrace.as_deref().map(parse_stack).unwrap_or_default();
+    // The URLs as the stack string has them, unscrubbed like it.
+    if !frames.is_empty() {
+        for (i, key) in KEYS.into_iter().enumerate() {
+            span.set(key, Column(&frames, i));
+        }
+    }
     span.set("waggle.exception.source", source.as_str());
-    if let Some(f) = frame {
+    if let Some(f) = frame.or_else(|| first_frame(&frames)) {
         span.set("code.file.path", rt.scrub(&f.file));
         if f.line > 0 {
             span.set("code.line.number", i64::from(f.line));

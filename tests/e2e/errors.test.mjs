@@ -80,10 +80,17 @@ test('uncaught errors, rejections, a burst and broken resources become exception
   assert.match(timeout.attrs['exception.stacktrace'], /^TypeError: timeout boom\n\s+at timeoutThrower \(.*scenarios\.js:\d+:\d+\)/);
   assert.equal(timeout.attrs['waggle.exception.count'], 1);
   located(timeout, 'timeout boom');
+  // The stack's frames as parallel arrays, as the browser reported them
+  // (no source maps here, so nothing in the Collector changes them).
+  const frames = ['urls', 'lines', 'columns', 'functions'].map((k) => timeout.attrs[`exception.structured_stacktrace.${k}`]);
+  assert.deepEqual(frames.map((f) => f[0]), [script, onerror('timeout boom').line, onerror('timeout boom').column, 'timeoutThrower']);
+  assert.ok(frames.every((f) => f.length === frames[0].length), JSON.stringify(frames));
+  assert.equal(timeout.attrs['exception.symbolicator.failed'], undefined);
 
   const click = by('RangeError', 'click boom');
   assert.match(click.attrs['exception.stacktrace'], /at HTMLButtonElement\.clickThrower/);
   located(click, 'click boom');
+  assert.equal(click.attrs['exception.structured_stacktrace.functions'][0], 'HTMLButtonElement.clickThrower');
 
   const custom = by('PaymentError', 'card declined');
   assert.match(custom.attrs['exception.stacktrace'], /^Error: card declined/);
@@ -91,6 +98,7 @@ test('uncaught errors, rejections, a burst and broken resources become exception
 
   const str = by('UncaughtException', 'a thrown string');
   assert.equal(str.attrs['exception.stacktrace'], undefined);
+  assert.equal(str.attrs['exception.structured_stacktrace.urls'], undefined, 'a thrown string has no stack');
   located(str, 'a thrown string');
 
   const rejected = by('Error', 'rejected with an error');

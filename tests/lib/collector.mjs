@@ -115,6 +115,9 @@ export function parsePrometheus(text) {
  *   read WAGGLE_METRICS_PORT (default: a free one)
  * @param {string} [opts.debugVerbosity] debug exporter verbosity: basic|normal|detailed
  * @param {string} [opts.logLevel] collector log level
+ * @param {{folder?: string, url?: string}} [opts.sourceMaps] where the sourcemap processor looks
+ *   for maps: a folder laid out as the site serves its scripts, a URL prefix (default: neither, so
+ *   it passes spans through)
  * @param {Record<string,string>} [opts.env] extra environment
  * @param {number} [opts.startTimeoutMs]
  * @param {boolean} [opts.keep] keep the temp dir after stop() (also WAGGLE_KEEP_COLLECTOR_OUTPUT=1)
@@ -160,6 +163,9 @@ export async function startCollector(opts = {}) {
     WAGGLE_OTLP_FILE: file,
     WAGGLE_DEBUG_VERBOSITY: debugVerbosity,
     WAGGLE_COLLECTOR_LOG_LEVEL: logLevel,
+    // Never the developer's own, so a test sees only the maps it names.
+    WAGGLE_SOURCE_MAPS_DIR: opts.sourceMaps?.folder ?? '',
+    WAGGLE_SOURCE_MAPS_URL: opts.sourceMaps?.url ?? '',
     ...extraEnv,
   };
 

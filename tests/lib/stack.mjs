@@ -22,14 +22,15 @@ export const PAGE_MOUNTS = { '/pkg/': 'pkg', '/pages/': 'tests/pages' };
  * @param {object} [opts]
  * @param {object} [opts.mounts] URL prefix -> directory (default PAGE_MOUNTS)
  * @param {object} [opts.routes] path -> handler, as startServer takes them
+ * @param {object} [opts.collector] more options for startCollector (such as sourceMaps)
  * @returns {Promise<{ server, collector, browser, stop(): Promise<void> }>}
  */
-export async function startStack({ mounts = PAGE_MOUNTS, routes } = {}) {
+export async function startStack({ mounts = PAGE_MOUNTS, routes, collector: collectorOpts = {} } = {}) {
   const started = [];
   try {
     const server = await startServer(routes ? { mounts, routes } : { mounts });
     started.push(() => server.close());
-    const collector = await startCollector({ allowedOrigins: [server.origin] });
+    const collector = await startCollector({ ...collectorOpts, allowedOrigins: [server.origin] });
     started.push(() => collector.stop());
     const browser = await launchBrowser();
     started.push(() => browser.close());
