@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::core::config::{attributes, Config, ConfigValue, SampleBy, UrlPattern};
+use crate::core::consent::Consent;
 use crate::core::ids::{SpanId, TraceId};
 use crate::core::route::Template;
 use crate::core::sampling::ratio_keeps;
@@ -136,6 +137,8 @@ pub struct Runtime {
     pub tracker: Tracker,
     /// Page-view spans already sent ([`once`] bits).
     pub sent: u32,
+    /// The page's consent: it outlives `shutdown` and `init`.
+    pub consent: Consent,
     session: SessionState,
     user: Vec<(String, Value)>,
     globals: Vec<(String, Value)>,
@@ -157,6 +160,7 @@ impl Runtime {
             pending_requests: 0,
             tracker: Tracker::default(),
             sent: 0,
+            consent: Consent::default(),
             session: SessionState::default(),
             user: Vec::new(),
             globals: Vec::new(),
@@ -471,12 +475,8 @@ impl Runtime {
         };
         let io = &mut self.io;
         let r = resolve(stored.as_deref(), now, &limits, active, || hex_id(io.bytes16()));
-        let serialized = r.session.serialize();
-        let w = self.io.cmd(cmd::STORE, 3);
-        w.uint(u32::from(!self.config.session_persist));
-        w.str(crate::core::session::STORAGE_KEY);
-        w.str(&serialized);
-        self.session.memory = Some(serialized);
+        self.session.memory = Some(r.session.serialize());
+        self.store_session();
         let started = self.session.id != r.session.id;
         if started {
             self.session.sampled = r.session.sampled(self.config.sample_rate);
@@ -505,6 +505,16 @@ impl Runtime {
             start.set("session.previous_id", prev);
         }
         self.finish(start);
+    }
+
+    /// Writes the session to storage, if consent allows: while it is
+    /// pending the session lives in memory only.
+    pub fn store_session(&mut self) {
+        let Some(s) = self.session.memory.as_deref().filter(|_| self.consent.state.allows()) else { return };
+        let w = self.io.cmd(cmd::STORE, 3);
+        w.uint(u32::from(!self.config.session_persist));
+        w.str(crate::core::session::STORAGE_KEY);
+        w.str(s);
     }
 
     fn child_root(&mut self, name: &'static str) -> Span {
