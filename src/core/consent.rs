@@ -36,7 +36,7 @@ pub const EXPECTED: &str = "'granted', 'pending' or 'denied'";
 const NAMES: [&str; 3] = ["pending", "granted", "denied"];
 
 /// What the debug output says of each state, by [`State::code`].
-pub const LOG: [&str; 3] = ["consent pending: recorded and held, nothing sent or stored", "consent granted", "consent denied: stopped, storage cleared"];
+pub const LOG: [&str; 3] = ["consent pending: held, nothing sent or stored", "consent granted", "consent denied: stopped, storage cleared"];
 
 impl State {
     /// Reads `'granted'`, `'pending'` or `'denied'`.
