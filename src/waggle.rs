@@ -365,7 +365,8 @@ impl Waggle {
             Step::Refuse => rt.io.warn("setConsent('pending') is ignored once consent was granted or denied"),
             Step::Release => {
                 consent_cmd(rt, State::Granted, false, true);
-                rt.store_session();
+                // The session, checked as for a span, is written now.
+                rt.session(None, false);
                 if let Some(d) = rt.delivery.as_mut() {
                     d.hold(&mut rt.io, false);
                 }

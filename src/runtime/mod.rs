@@ -475,8 +475,15 @@ impl Runtime {
         };
         let io = &mut self.io;
         let r = resolve(stored.as_deref(), now, &limits, active, || hex_id(io.bytes16()));
-        self.session.memory = Some(r.session.serialize());
-        self.store_session();
+        let serialized = r.session.serialize();
+        // While consent is pending the session lives in memory only.
+        if self.consent.state.allows() {
+            let w = self.io.cmd(cmd::STORE, 3);
+            w.uint(u32::from(!self.config.session_persist));
+            w.str(crate::core::session::STORAGE_KEY);
+            w.str(&serialized);
+        }
+        self.session.memory = Some(serialized);
         let started = self.session.id != r.session.id;
         if started {
             self.session.sampled = r.session.sampled(self.config.sample_rate);
@@ -505,16 +512,6 @@ impl Runtime {
             start.set("session.previous_id", prev);
         }
         self.finish(start);
-    }
-
-    /// Writes the session to storage, if consent allows: while it is
-    /// pending the session lives in memory only.
-    pub fn store_session(&mut self) {
-        let Some(s) = self.session.memory.as_deref().filter(|_| self.consent.state.allows()) else { return };
-        let w = self.io.cmd(cmd::STORE, 3);
-        w.uint(u32::from(!self.config.session_persist));
-        w.str(crate::core::session::STORAGE_KEY);
-        w.str(s);
     }
 
     fn child_root(&mut self, name: &'static str) -> Span {
