@@ -322,9 +322,8 @@ impl Waggle {
         }
         if let Some(d) = rt.delivery.as_mut() {
             d.debug = config.debug.then(|| config.trace_url.clone());
-            if consent == State::Pending {
-                d.hold(&mut rt.io, true);
-            }
+            // Also a delivery kept from before shutdown, which may hold.
+            d.hold(&mut rt.io, consent == State::Pending);
         }
 
         let w = rt.io.cmd(cmd::CONFIG, 6);

@@ -776,3 +776,21 @@ fn consent_chosen_before_init_wins_over_the_option_and_bad_values_are_named_once
     p.flush();
     assert_eq!(p.of(0, &[cmd::STORE, cmd::POST, cmd::CONFIG]), Vec::<Vec<F>>::new());
 }
+
+#[test]
+fn what_was_held_when_the_agent_was_shut_down_goes_out_at_the_next_init_once_granted() {
+    let mut p = Page::new();
+    p.init(quick("pending"));
+    p.send(|w| {
+        w.arr(2);
+        w.uint(rec::SHUTDOWN);
+        w.uint(7);
+    });
+    p.flush();
+    assert!(p.posted.is_empty());
+    // setConsent('granted') while shut down reaches the next init.
+    p.init_chosen(quick("pending"), &["granted"]);
+    p.flush();
+    let names: Vec<String> = p.spans().iter().map(|(_, s)| s["name"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"session.start".to_string()), "{names:?}");
+}
