@@ -137,7 +137,7 @@ test('npm, consent pending: nothing reaches the Collector and nothing is stored;
   const timeOrigin = await page.evaluate(() => performance.timeOrigin);
   const load = one('documentLoad');
   assert.ok(Math.abs(ms(load.startTimeUnixNano) - timeOrigin) < 1000, 'the page load from its start');
-  for (const s of [load, click, fetched]) assert.ok(ms(s.endTimeUnixNano) < grantedAt - 1000, `${s.name} ended before the grant`);
+  for (const s of [load, click, fetched]) assert.ok(ms(s.endTimeUnixNano) < grantedAt, `${s.name} ended before the grant`);
   // All in one session, now written to storage.
   assert.match(click.attrs['session.id'], /^[0-9a-f]{32}$/);
   assert.equal(load.attrs['session.id'], click.attrs['session.id']);
@@ -207,6 +207,8 @@ test('npm, granted then denied then granted: the denial clears storage and sends
 
   await page.evaluate(() => window.waggle.setConsent('denied'));
   assert.deepEqual(await kept(page, context), NOTHING);
+  // A request issued before the denial may be reported a moment after it.
+  await sleep(500);
   const before = sent.length;
   await use(page);
   await page.evaluate(async () => {
