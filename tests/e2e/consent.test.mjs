@@ -70,14 +70,14 @@ after(async () => {
 const url = (path, service, query = '') => `${server.url}/consent/${path}?service=${service}&endpoint=${encodeURIComponent(collector.endpoint)}${query}`;
 
 /** A page in a context of its own, and every request its pages make to the Collector's origin. */
-async function open(target, { plant } = {}) {
+async function open(target, { plant, earlier = 'consent-earlier' } = {}) {
   const opened = await openPage(browser, null);
   const origin = new URL(collector.endpoint).origin;
   const sent = [];
   opened.context.on('request', (r) => {
     if (new URL(r.url()).origin === origin) sent.push(`${r.method()} ${r.url()}`);
   });
-  if (plant) await opened.context.addInitScript(plant, collector.tracesUrl);
+  if (plant) await opened.context.addInitScript(plant, { tracesUrl: collector.tracesUrl, service: earlier });
   await opened.page.goto(target);
   assert.equal(await opened.page.evaluate(() => window.ready), true, formatConsole(opened.consoleMessages, opened.pageErrors));
   return { ...opened, sent };
@@ -168,11 +168,11 @@ test('npm, consent pending: a page left before a decision writes nothing and sen
 
 // What an earlier, granted visit left: a session in both storages and a
 // body it could not send, for this Collector; and a key of the app's own.
-function plantEarlier(tracesUrl) {
+function plantEarlier({ tracesUrl, service }) {
   const t = Date.now();
   const body = JSON.stringify({
     resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'consent-earlier' } }] },
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
       scopeSpans: [{ scope: { name: 'waggle' }, spans: [{ traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'earlier.unsent', kind: 1, startTimeUnixNano: `${t}000000`, endTimeUnixNano: `${t}000000` }] }],
     }],
   });
@@ -183,6 +183,26 @@ function plantEarlier(tracesUrl) {
   localStorage.setItem('waggle.unsent.earlier.1', `w1\x1e${tracesUrl}\x1f1\x1f${body}`);
   localStorage.setItem('app.theme', 'dark');
 }
+
+test('npm, consent pending: what an earlier visit stored stays as it was, its session goes on in memory; the grant sends its unsent body', async () => {
+  const service = 'consent-npm-earlier';
+  const earlier = 'consent-earlier-granted';
+  const { page, context, sent, pageErrors } = await open(url('npm.html', service, '&consent=pending'), { plant: plantEarlier, earlier });
+  const planted = await page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])));
+  await use(page);
+  await sleep(1500);
+  assert.deepEqual(sent, []);
+  assert.deepEqual(await page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]))), planted, 'not a write');
+  assert.deepEqual(Object.keys(planted).sort(), ['app.theme', 'waggle.session', 'waggle.unsent.earlier.1']);
+
+  await page.evaluate(() => window.waggle.setConsent('granted'));
+  await collector.waitForSpans((all) => ofService(all, earlier).some((s) => s.name === 'earlier.unsent'), 15_000);
+  const spans = ofService(await waitFor(service, ['documentLoad', 'click']), service);
+  assert.equal(spans.find((s) => s.name === 'click').attrs['session.id'], 'a'.repeat(32), "the earlier visit's session, held in memory");
+  assert.deepEqual((await kept(page, context)).local, ['app.theme', 'waggle.session'], 'taken out of storage once sent');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
 
 test("npm, init({ consent: 'denied' }): every key the agent wrote is removed, the app's stay, and nothing is sent", async () => {
   const service = 'consent-npm-denied';
