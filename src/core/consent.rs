@@ -2,8 +2,9 @@
 //! what a change of state does.
 //!
 //! - **Pending**: everything is recorded and held in memory (at most
-//!   `batch.maxQueueSize` spans of the agent's and as many of the app's;
-//!   past that the oldest go and are counted in `waggle.dropped_spans`).
+//!   `batch.maxQueueSize` spans of the agent's and as many of the app's,
+//!   and a batch more, as the page drops those a batch at a time; past that
+//!   the oldest go and are counted in `waggle.dropped_spans`).
 //!   Nothing is sent and nothing is written to storage: the session lives
 //!   in memory, and what earlier pages left in storage stays there.
 //! - **Granted**: what was held goes out, the session is written, and what

@@ -25,7 +25,7 @@ ${head}
 };
 
 // The query: service, endpoint, consent (the option), early (a setConsent
-// call before init), debug, noinit.
+// call before init), debug, noinit, queue (batch size and queue bound).
 const npmPage = (req, res) =>
   html(res, `<script type="module">
   import * as waggle from '/pkg/index.js';
@@ -34,6 +34,7 @@ const npmPage = (req, res) =>
   const options = { serviceName: q.get('service'), endpoint: q.get('endpoint'), batch: { scheduledDelayMillis: 50 } };
   if (q.get('consent')) options.consent = q.get('consent');
   if (q.get('debug')) options.debug = true;
+  if (q.get('queue')) Object.assign(options.batch, { maxExportBatchSize: Number(q.get('queue')), maxQueueSize: Number(q.get('queue')) });
   if (q.get('early')) waggle.setConsent(q.get('early'));
   window.ready = q.get('noinit') ? Promise.resolve(true) : waggle.init(options).then(() => true, (e) => String(e));
 </script>`);
@@ -147,6 +148,44 @@ test('npm, consent pending: nothing reaches the Collector and nothing is stored;
   const said = consoleMessages.filter((m) => /^\[waggle\] (consent|started with)/.test(m.text)).map((m) => m.text);
   assert.ok(said[0].startsWith('[waggle] started with') && said[0].includes("consent: 'pending'"), said.join('\n'));
   assert.deepEqual(said.slice(1), ['[waggle] consent pending: held, nothing sent or stored', '[waggle] consent granted']);
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
+test('npm, consent pending: held spans are bounded by batch.maxQueueSize, and what goes past it is counted in waggle.dropped_spans once granted', async () => {
+  const service = 'consent-npm-bound';
+  const { page, sent, consoleMessages, pageErrors } = await open(url('npm.html', service, '&consent=pending&queue=50'));
+  await page.evaluate(() => {
+    for (let i = 0; i < 300; i++) window.waggle.startSpan('held.burst', { 'app.seq': i }).end();
+  });
+  await sleep(1000);
+  assert.deepEqual(sent, []);
+  await page.evaluate(() => window.waggle.setConsent('granted'));
+  // Delivered, and dropped as the bodies that arrived report it.
+  const count = () => {
+    let delivered = 0;
+    let dropped = 0;
+    for (const req of collector.requests()) {
+      for (const rs of req.resourceSpans ?? []) {
+        const attrs = rs.resource?.attributes ?? [];
+        if (!attrs.some((a) => a.key === 'service.name' && a.value.stringValue === service)) continue;
+        delivered += (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []).filter((x) => x.name === 'held.burst').length;
+        const d = attrs.find((a) => a.key === 'waggle.dropped_spans');
+        if (d) dropped += Number(d.value.intValue);
+      }
+    }
+    return { delivered, dropped };
+  };
+  const deadline = Date.now() + 15_000;
+  while (count().delivered + count().dropped < 300 && Date.now() < deadline) await sleep(200);
+  await sleep(1000);
+  const { delivered, dropped } = count();
+  assert.equal(delivered + dropped, 300, `${delivered} delivered, ${dropped} dropped`);
+  assert.ok(delivered <= 100 && delivered >= 50, `${delivered} held: the bound and a batch`);
+  // The newest are kept.
+  const seqs = ofService(collector.spans(), service).filter((s) => s.name === 'held.burst').map((s) => s.attrs['app.seq']);
+  assert.equal(Math.max(...seqs), 299);
+  assert.equal(consoleMessages.filter((m) => m.type === 'warning' && m.text.includes('could not be delivered')).length, 1, formatConsole(consoleMessages));
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
