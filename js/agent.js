@@ -45,6 +45,8 @@ const S = {
   kept: 0,
   dropped: 0,
   reject: null,
+  // What setConsent was given before init, for init to take.
+  c: [],
 };
 // The app's ended spans, waiting for a batch.
 const Q = [];
@@ -54,12 +56,17 @@ const now = () => g.performance.now();
 // clock does not (src/core/clock.rs).
 const wall = browser ? Date.now : () => NaN;
 
+// Flushes and shutdowns waiting for an answer that will not come.
+const settled = () => {
+  for (const k of Object.keys(S.done)) S.done[k]();
+};
+
 function fail() {
   if (dead) return;
   dead = true;
   if (H) H.stop();
   console.error('waggle: internal error, the agent is now off');
-  for (const k of Object.keys(S.done)) S.done[k]();
+  settled();
   if (S.reject) S.reject(new WaggleLoadError('waggle: the agent failed while starting'));
 }
 
@@ -176,6 +183,21 @@ function exec(c) {
       break;
     case P.C_CLAIM:
       H.claim();
+      break;
+    case P.C_CONSENT:
+      // Claims wait for a grant.
+      H.ok = c[1] === 1;
+      if (c[1] > 1) {
+        H.stop();
+        H.wipe();
+        Q.length = S.dropped = 0;
+        settled();
+      }
+      // Granted after denied: from now on, as init with the same options.
+      if (c[2]) {
+        started = false;
+        init(S.o, S.r).catch(() => {});
+      }
       break;
   }
 }
@@ -485,12 +507,15 @@ export function init(options, record) {
   // loads is recorded, and sent later with its true times.
   if (!H || H.off) H = record(w);
   H.q.push(...early.splice(0));
+  S.o = options;
+  S.r = record;
   const wasmUrl = options && typeof options === 'object' && typeof options.wasmUrl === 'string' ? options.wasmUrl : undefined;
   initing = loadAgent(wasmUrl && new URL(wasmUrl, w.document.baseURI))
     .then(
       () =>
         new Promise((resolve, reject) => {
           S.reject = (e) => {
+            S.reject = null;
             H.stop();
             reject(e);
           };
@@ -501,11 +526,12 @@ export function init(options, record) {
           // Where the session is kept decides where init reads it, before
           // the module answers with the options it took.
           H.sp = !(options && options.session && options.session.persist === false);
-          H.q.unshift([P.INIT, options, env(w)]);
+          H.q.unshift([P.INIT, options, env(w), S.c.splice(0)]);
           call();
-          S.reject = null;
           if (dead) return reject(new WaggleLoadError('waggle: the agent failed while starting'));
-          if (!H.off) {
+          // Not refused: running, or stopped at once by consent denied.
+          if (S.reject) {
+            S.reject = null;
             started = true;
             H.claim();
             resolve();
@@ -551,7 +577,7 @@ export function shutdown() {
 
 /** Starts a span, a child of the current one. */
 export function startSpan(name, attributes, startTime) {
-  return started && H && !dead ? new Span(name, attributes, startTime) : inert;
+  return started && H && !H.off && !dead ? new Span(name, attributes, startTime) : inert;
 }
 
 /**
@@ -616,6 +642,16 @@ export function setGlobalAttributes(attributes) {
  */
 export function setRoute(route) {
   apply(P.ROUTE, route);
+}
+
+/**
+ * Sets consent: 'granted' sends what was held and goes on as usual,
+ * 'denied' stops the agent and removes what it stored, 'pending' (before
+ * a decision only) holds everything in memory.
+ */
+export function setConsent(consent) {
+  if (started) call([P.CONSENT, consent]);
+  else S.c.push(consent);
 }
 
 /** @internal For tests: the next call into the module fails inside it, as a bug would. */

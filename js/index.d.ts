@@ -76,6 +76,14 @@ export interface WaggleOptions {
   /** `'trace'` samples each trace; `'session'` keeps or drops a session's traces whole. @default 'trace' */
   sampleBy?: 'trace' | 'session';
   /**
+   * What the agent may do from the start. `'pending'` records and holds
+   * everything in memory, sending nothing and writing nothing to storage,
+   * until {@link setConsent}; `'denied'` starts nothing and removes what
+   * the agent stored. A `setConsent` call (even one made before init)
+   * wins over this option. @default 'granted'
+   */
+  consent?: Consent;
+  /**
    * Logs what the agent does to the console, at levels DevTools shows by
    * default: the resolved options at init, then a group per export with a
    * line per span (name, duration, key attributes, trace id) and the
@@ -87,6 +95,9 @@ export interface WaggleOptions {
   /** Where to load the agent's `.wasm` from, when a bundler moves it. @default next to this module */
   wasmUrl?: string;
 }
+
+/** A consent state: see {@link setConsent}. */
+export type Consent = 'granted' | 'pending' | 'denied';
 
 /** `debug` as an object: debug on, with these. */
 export interface WaggleDebugOptions {
@@ -230,3 +241,20 @@ export function setGlobalAttributes(attributes: Record<string, AttributeValue | 
  * setRoute('/products/:id');
  */
 export function setRoute(route: string | null): void;
+
+/**
+ * Sets the user's consent. `'granted'`: what was recorded while pending
+ * (with its original times) is sent, the session is written to storage,
+ * and the agent goes on as usual. `'denied'`: the agent stops as
+ * {@link shutdown} stops it, without sending; what it held is dropped and
+ * every key it wrote to storage is removed; a later `'granted'` starts it
+ * again from then on, with a new session. `'pending'` is a starting state
+ * only (before init, or as the `consent` option): once granted or denied
+ * it is ignored with a console warning, as is anything that is not one
+ * of the three. Calls before init() are applied when it runs, and win
+ * over its `consent` option.
+ * @example
+ * init({ serviceName: 'shop-web', consent: 'pending' });
+ * onConsentBanner((accepted) => setConsent(accepted ? 'granted' : 'denied'));
+ */
+export function setConsent(consent: Consent): void;

@@ -17,6 +17,7 @@ export {
   setUser,
   setGlobalAttributes,
   setRoute,
+  setConsent,
   loadAgent,
   WaggleConfigError,
   WaggleLoadError,

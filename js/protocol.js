@@ -34,6 +34,7 @@ export const MUTATION = 28;
 export const ERROR = 29;
 export const UNSENT = 30;
 export const ROUTE = 32;
+export const CONSENT = 33;
 export const FAULT = 99;
 // What looks actionable to a click (src/core/frustration.rs, held equal by a test).
 export const ACTIONABLE = 'a[href],button,input[type=button],input[type=submit],input[type=reset],input[type=image],summary,[role=button],[role=link],[role=menuitem],[role=tab],[onclick]';
@@ -57,6 +58,7 @@ export const C_DONE = 15;
 export const C_FAILED = 16;
 export const C_FREE = 17;
 export const C_CLAIM = 18;
+export const C_CONSENT = 19;
 
 // The id delivery's request answers come back under for the gzip probe.
 export const PROBE = 0xffffffff;

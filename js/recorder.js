@@ -201,6 +201,8 @@ export function record(w) {
   // one, held a moment after, so another tab's take sees the keys gone.
   H.key = `${UNSENT}.${Math.random().toString(36).slice(2)}`;
   const claim = () => {
+    // Only with consent granted (the shell sets `ok`).
+    if (!H.ok) return;
     const take = () =>
       safe(() => {
         const ls = w.localStorage;
@@ -223,6 +225,20 @@ export function record(w) {
     }).catch(() => {});
   };
   H.claim = claim;
+  // Consent denied: every key the agent writes goes, whichever page wrote it.
+  H.wipe = () => {
+    for (const n of ['localStorage', 'sessionStorage']) {
+      try {
+        const s = w[n];
+        for (let i = s.length; i--; ) {
+          const k = s.key(i);
+          if (k === 'waggle.session' || k === 'waggle.view' || k.startsWith(UNSENT)) s.removeItem(k);
+        }
+      } catch {
+        // Storage off: nothing was kept there.
+      }
+    }
+  };
 
   // What a thrown value or rejection reason says, read here since its
   // getters are page code: [isError, name, constructorName, message,

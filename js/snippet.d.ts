@@ -2,11 +2,11 @@
 // instead of importing the package. Opt in from any TypeScript file:
 //   /// <reference types="waggle-rum/snippet" />
 // or in tsconfig.json: "types": ["waggle-rum/snippet"].
-import type { AttributeValue, Span, WaggleOptions } from './index.js';
+import type { AttributeValue, Consent, Span, WaggleOptions } from './index.js';
 
 /**
  * What the snippet defines as `window.waggle` at once. Calls made before
- * the agent arrives are queued (up to 1,000) and replayed in order, spans
+ * the agent arrives are queued (up to 1,000, and `setConsent` always) and replayed in order, spans
  * with the times they really started and ended. Through the snippet,
  * `init`, `flush` and `shutdown` never reject: they resolve `false` when
  * the agent could not load (blocked, offline, refused by a CSP) or an
@@ -29,6 +29,8 @@ export interface WaggleSnippet {
   setGlobalAttributes(attributes: Record<string, AttributeValue | null | undefined>): void;
   /** Names the route of the view now shown (`'/products/:id'`); null takes it back. */
   setRoute(route: string | null): void;
+  /** Sets the user's consent (see `setConsent` of the package); queued before the agent arrives, never dropped. */
+  setConsent(consent: Consent): void;
   /** `true` once waggle.snippet.js has arrived and replayed the queue. */
   readonly loaded?: boolean;
 }

@@ -42,6 +42,8 @@ import { record } from './recorder.js';
     };
   }
   for (const m of ['setUser', 'setGlobalAttributes', 'setRoute']) a[m] = (x) => push([m, [x]]);
+  // Past the bound too: a choice of consent is never lost.
+  a.setConsent = (x) => q.push(['setConsent', [x]]);
   a.startSpan = (n, at) => {
     const h = handle();
     push(['startSpan', [n, at], null, h]);

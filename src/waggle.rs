@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::core::clock::Clock;
-use crate::core::config::{inst, Config};
+use crate::core::config::{choice_error, consent_value, inst, Config, ConfigValue};
+use crate::core::consent::{self, State, Step};
 use crate::core::resource::ResourceInfo;
 use crate::core::settle::Reason;
 use crate::core::vitals::navigation_type;
@@ -67,6 +68,11 @@ impl Waggle {
                 return;
             }
             rec::SHUTDOWN => return self.shutdown(r.u32()),
+            // Also while stopped by a denial: a grant starts it again.
+            rec::CONSENT => {
+                let v = r.tree();
+                return self.consent(&v);
+            }
             rec::ANSWER => {
                 let id = r.u32();
                 let status = r.opt_num().map(|s| s as u16);
@@ -275,6 +281,15 @@ impl Waggle {
         let view = env.opt_str().map(String::from);
         drop(env);
         let rt = &mut self.rt;
+        let mut chosen = r.arr();
+        while chosen.left() > 0 {
+            let v = chosen.tree();
+            match consent_value(&v) {
+                Some(c) => rt.consent.choose(c),
+                None => bad_consent(rt, &v),
+            }
+        }
+        drop(chosen);
         let config = match Config::parse(&options) {
             Ok(c) => c,
             Err(e) => {
@@ -293,6 +308,11 @@ impl Waggle {
         if config.debug {
             rt.io.log(1, &config.describe(&options, &url));
         }
+        let consent = rt.consent.start(config.consent);
+        if consent == State::Denied {
+            rt.config = config;
+            return self.deny();
+        }
         let resource = ResourceInfo {
             service_name: config.service_name.clone(),
             service_version: config.service_version.clone(),
@@ -310,6 +330,8 @@ impl Waggle {
         }
         if let Some(d) = rt.delivery.as_mut() {
             d.debug = config.debug.then(|| config.trace_url.clone());
+            // Also a delivery kept from before shutdown, which may hold.
+            d.hold(&mut rt.io, consent == State::Pending);
         }
 
         let w = rt.io.cmd(cmd::CONFIG, 6);
@@ -323,6 +345,7 @@ impl Waggle {
         w.uint(config.max_export_batch_size as u32);
         w.bool(config.session_persist);
         rt.start(config, &origin);
+        consent_cmd(rt, consent, false, consent != State::Granted);
         rt.set_page(&href, &title);
         rt.session(session.as_deref(), false);
         rt.views.started(view.as_deref());
@@ -341,6 +364,43 @@ impl Waggle {
         }
     }
 
+    /// `setConsent` once started.
+    fn consent(&mut self, v: &ConfigValue) {
+        let rt = &mut self.rt;
+        let Some(to) = consent_value(v) else { return bad_consent(rt, v) };
+        match rt.consent.change(to) {
+            Step::Stay => {}
+            Step::Refuse => rt.io.warn("setConsent('pending') is ignored once consent was granted or denied"),
+            Step::Release => {
+                consent_cmd(rt, State::Granted, false, true);
+                // The session, checked as for a span, is written now.
+                rt.session(None, false);
+                if let Some(d) = rt.delivery.as_mut() {
+                    d.hold(&mut rt.io, false);
+                }
+                // What earlier pages left in storage can go now too.
+                rt.io.cmd(cmd::CLAIM, 0);
+            }
+            Step::Stop => self.deny(),
+            Step::Restart => consent_cmd(rt, State::Granted, true, true),
+        }
+    }
+
+    /// Consent denied: stops as shutdown does, without sending; the page
+    /// removes what the agent stored.
+    fn deny(&mut self) {
+        let rt = &mut self.rt;
+        // First, so the spans ending as it stops go nowhere.
+        rt.delivery = None;
+        if self.inst.take().is_some() {
+            rt.stop_tracking();
+            rt.stop();
+        }
+        // The page's load belongs to before: a later grant records from then.
+        rt.sent = u32::MAX;
+        consent_cmd(rt, State::Denied, false, true);
+    }
+
     fn shutdown(&mut self, token: u32) {
         let rt = &mut self.rt;
         if let Some(mut i) = self.inst.take() {
@@ -356,6 +416,24 @@ impl Waggle {
             None => done(rt, token),
         }
     }
+}
+
+/// Tells the page the consent in force; with `debug` and `say`, the
+/// console too.
+fn consent_cmd(rt: &mut Runtime, state: State, restart: bool, say: bool) {
+    if say && rt.config.debug {
+        rt.io.log(1, consent::LOG[state.code() as usize]);
+    }
+    let w = rt.io.cmd(cmd::CONSENT, 2);
+    w.uint(state.code());
+    w.bool(restart);
+}
+
+fn bad_consent(rt: &mut Runtime, v: &ConfigValue) {
+    let mut t = String::from("setConsent: ");
+    t.push_str(&choice_error(consent::EXPECTED, v));
+    t.push_str("; the call is ignored");
+    rt.io.warn(&t);
 }
 
 fn done(rt: &mut Runtime, token: u32) {

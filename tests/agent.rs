@@ -22,7 +22,7 @@ fn fill(b: &mut [u8]) {
 }
 
 /// A decoded command: its kind and fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[allow(dead_code)]
 enum F {
     Null,
@@ -144,6 +144,8 @@ impl Page {
             }
             if kind(&c) == cmd::COMPRESS {
                 if let F::Bytes(b) = &c[2] {
+                    // Ids start again with a new delivery (after a denial).
+                    self.gz.retain(|(i, _)| *i != id);
                     self.gz.push((id, b.clone()));
                     gzipped.push(id);
                 }
@@ -167,9 +169,14 @@ impl Page {
     }
 
     fn init(&mut self, options: ConfigValue) {
+        self.init_chosen(options, &[]);
+    }
+
+    /// `init` after `setConsent` was called with `chosen`.
+    fn init_chosen(&mut self, options: ConfigValue, chosen: &[&str]) {
         let unsent = self.unsent.clone();
         self.send(|w| {
-            w.arr(3);
+            w.arr(4);
             w.uint(rec::INIT);
             w.tree(&options);
             w.arr(17);
@@ -191,6 +198,10 @@ impl Page {
             w.num(0.0);
             w.bool(false);
             w.bool(false);
+            w.arr(chosen.len());
+            for c in chosen {
+                w.str(c);
+            }
         });
         if !unsent.is_empty() {
             self.send(|w| {
@@ -621,4 +632,165 @@ fn a_route_named_right_after_the_url_changed_is_that_route_change_s_and_the_page
     assert_eq!((s(2, "waggle.route.from"), s(2, "waggle.route.to"), r(2, "waggle.page.route")), (some("/products/:id"), some("/about"), some("/about")));
     let warned = p.logs().into_iter().filter(|(l, t)| *l == 2 && t.starts_with("setRoute takes a route template")).count();
     assert_eq!(warned, 1);
+}
+
+
+impl Page {
+    fn consent(&mut self, v: ConfigValue) {
+        self.send(|w| {
+            w.arr(2);
+            w.uint(rec::CONSENT);
+            w.tree(&v);
+        });
+    }
+
+    fn record(&mut self, kind: u32, n: u32) {
+        self.send(|w| {
+            w.arr(3);
+            w.uint(kind);
+            w.uint(n);
+            w.uint(0);
+        });
+    }
+
+    /// The commands of these kinds since command `from`.
+    fn of(&self, from: usize, kinds: &[u32]) -> Vec<Vec<F>> {
+        self.cmds[from..].iter().filter(|c| kinds.contains(&kind(c))).cloned().collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.cmds
+            .iter()
+            .filter(|c| kind(c) == cmd::LOG)
+            .filter_map(|c| match (&c[1], &c[2]) {
+                (F::Num(l), F::Str(s)) if *l == 2.0 => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn consent_cmds(cmds: &[Vec<F>]) -> Vec<(u32, bool)> {
+    cmds.iter()
+        .filter(|c| kind(c) == cmd::CONSENT)
+        .map(|c| match (&c[1], &c[2]) {
+            (F::Num(n), F::Bool(b)) => (*n as u32, *b),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+fn quick(consent: &str) -> ConfigValue {
+    obj(&[("serviceName", Str("shop".into())), ("batch", obj(&[("scheduledDelayMillis", Number(0.0))])), ("consent", Str(consent.into()))])
+}
+
+#[test]
+fn pending_sends_stores_and_claims_nothing_even_as_the_page_goes_and_a_grant_sends_it_all() {
+    let mut p = Page::new();
+    p.init(quick("pending"));
+    assert_eq!(consent_cmds(&p.cmds), vec![(0, false)]);
+    // The app's spans wait; the page is hidden, left, frozen; a flush.
+    p.record(rec::APP_WAITING, 3);
+    p.record(rec::HIDE, 0);
+    p.record(rec::HIDE, 2);
+    p.send(|w| {
+        w.arr(1);
+        w.uint(rec::FREEZE);
+    });
+    p.flush();
+    let io = [cmd::POST, cmd::COMPRESS, cmd::STORE, cmd::CLAIM, cmd::PULL, cmd::TIMER];
+    assert_eq!(p.of(0, &io), Vec::<Vec<F>>::new(), "nothing sent, stored, claimed, asked for or waited for");
+    assert!(p.of(0, &[cmd::DONE]).len() == 1, "the flush is done: there is nothing it may try");
+    // Back, and granted: the session is written, earlier pages' bodies
+    // claimed, and what was recorded asked for and sent.
+    p.record(rec::SHOW, 0);
+    let from = p.cmds.len();
+    p.consent(Str("granted".into()));
+    assert_eq!(consent_cmds(&p.cmds[from..]), vec![(1, false)]);
+    let stores = p.of(from, &[cmd::STORE]);
+    assert_eq!(stores.len(), 1);
+    assert!(matches!(&stores[0][2], F::Str(k) if k == "waggle.session"));
+    assert_eq!(p.of(from, &[cmd::CLAIM]).len(), 1);
+    p.flush();
+    assert!(p.last_pull().is_some(), "the app's spans are asked for");
+    p.app_spans(0, 3, 0);
+    p.flush();
+    let names: Vec<String> = p.spans().iter().map(|(_, s)| s["name"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"session.start".to_string()), "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "burst").count(), 3, "{names:?}");
+}
+
+#[test]
+fn denied_stops_without_sending_and_a_later_grant_starts_again_with_a_new_session() {
+    let mut p = Page::new();
+    p.init(quick("granted"));
+    p.flush();
+    let first = p.spans().iter().find(|(_, s)| s["name"] == "session.start").map(|(r, _)| r.clone()).expect("session.start");
+    let posted = p.posted.len();
+    p.record(rec::APP_WAITING, 5);
+    let from = p.cmds.len();
+    p.consent(Str("denied".into()));
+    assert_eq!(consent_cmds(&p.cmds[from..]), vec![(2, false)]);
+    p.record(rec::APP_WAITING, 5);
+    p.record(rec::HIDE, 2);
+    p.flush();
+    assert_eq!(p.posted.len(), posted, "nothing more is sent");
+    assert_eq!(p.of(from, &[cmd::STORE, cmd::CLAIM, cmd::PULL, cmd::POST]), Vec::<Vec<F>>::new());
+    // Denied again: nothing to do.
+    let from = p.cmds.len();
+    p.consent(Str("denied".into()));
+    assert_eq!(consent_cmds(&p.cmds[from..]), vec![]);
+    // Granted: the page is asked to start again, and does, with the options it had.
+    p.consent(Str("granted".into()));
+    assert_eq!(consent_cmds(&p.cmds[from..]), vec![(1, true)]);
+    p.init(quick("denied"));
+    assert_eq!(consent_cmds(&p.cmds[from..]), vec![(1, true), (1, false)], "the page's choice wins over the option");
+    p.flush();
+    let starts: Vec<_> = p.spans().into_iter().filter(|(_, s)| s["name"] == "session.start").collect();
+    assert_eq!(starts.len(), 2);
+    let id = |r: &J| attr(r, "session.id").unwrap()["stringValue"].clone();
+    assert_eq!(id(&starts[0].0), id(&first));
+    assert_ne!(id(&starts[1].0), id(&first), "a new session");
+}
+
+#[test]
+fn consent_chosen_before_init_wins_over_the_option_and_bad_values_are_named_once() {
+    let mut p = Page::new();
+    p.init_chosen(quick("granted"), &["pending", "maybe"]);
+    assert_eq!(consent_cmds(&p.cmds), vec![(0, false)], "the last good choice");
+    p.consent(Number(1.0));
+    p.consent(Str("granted".into()));
+    p.consent(Str("pending".into()));
+    assert_eq!(
+        p.warnings(),
+        vec![
+            "setConsent: must be 'granted', 'pending' or 'denied', got \"maybe\"; the call is ignored".to_string(),
+            "setConsent: must be 'granted', 'pending' or 'denied', got number; the call is ignored".to_string(),
+            "setConsent('pending') is ignored once consent was granted or denied".to_string(),
+        ]
+    );
+    // Denied by the option: stopped at once, nothing stored.
+    let mut p = Page::new();
+    p.init(quick("denied"));
+    assert_eq!(consent_cmds(&p.cmds), vec![(2, false)]);
+    p.flush();
+    assert_eq!(p.of(0, &[cmd::STORE, cmd::POST, cmd::CONFIG]), Vec::<Vec<F>>::new());
+}
+
+#[test]
+fn what_was_held_when_the_agent_was_shut_down_goes_out_at_the_next_init_once_granted() {
+    let mut p = Page::new();
+    p.init(quick("pending"));
+    p.send(|w| {
+        w.arr(2);
+        w.uint(rec::SHUTDOWN);
+        w.uint(7);
+    });
+    p.flush();
+    assert!(p.posted.is_empty());
+    // setConsent('granted') while shut down reaches the next init.
+    p.init_chosen(quick("pending"), &["granted"]);
+    p.flush();
+    let names: Vec<String> = p.spans().iter().map(|(_, s)| s["name"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"session.start".to_string()), "{names:?}");
 }

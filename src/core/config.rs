@@ -10,6 +10,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::consent::{State as Consent, EXPECTED as CONSENTS};
 use super::num::push_f64;
 use super::span::Value;
 
@@ -174,6 +175,8 @@ pub struct Config {
     /// `debug.traceUrl`: a link to each trace, `{traceId}` standing for
     /// its id (empty: none).
     pub trace_url: String,
+    /// What may be sent and stored from the start ([`super::consent`]).
+    pub consent: Consent,
 }
 
 /// The `endpoint` used when none is given: a Collector on this machine.
@@ -202,6 +205,7 @@ impl Default for Config {
             sample_by: SampleBy::Trace,
             debug: false,
             trace_url: String::new(),
+            consent: Consent::Granted,
         }
     }
 }
@@ -218,6 +222,7 @@ const PATTERNS: u8 = 6;
 const LIST: u8 = 7;
 const ATTRIBUTES: u8 = 8;
 const SAMPLE_BY: u8 = 9;
+const CONSENT: u8 = 10;
 
 // The fifth item is how the default reads in the debug line.
 type Table = &'static [(&'static str, u8, u8, &'static str, &'static str)];
@@ -237,6 +242,7 @@ const TOP: Table = &[
     ("interactionEvents", LIST, 1, "an array of event names such as ['click', 'submit']", "['click']"),
     ("session", OBJECT, 3, "an object such as { inactivityMinutes: 15 }", ""),
     ("sampleBy", SAMPLE_BY, 0, "'trace' or 'session'", "'trace'"),
+    ("consent", CONSENT, 0, CONSENTS, "'granted'"),
     ("debug", FLAG, 30, "a boolean or an object such as { traceUrl: '…{traceId}' }", "false"),
     // Read by the JS side before the module exists; checked here so a
     // wrong type is still reported by name.
@@ -438,6 +444,36 @@ pub fn attribute_value(v: &ConfigValue) -> Result<Value, &str> {
     Ok(Value::Arr(out))
 }
 
+/// A consent state (`consent`, `setConsent`) from the page's value.
+///
+/// ```
+/// use waggle_rum::core::config::{consent_value, ConfigValue::*};
+/// use waggle_rum::core::consent::State;
+/// assert_eq!(consent_value(&Str("pending".into())), Some(State::Pending));
+/// assert_eq!(consent_value(&Bool(true)), None);
+/// ```
+pub fn consent_value(v: &ConfigValue) -> Option<Consent> {
+    match v {
+        ConfigValue::Str(s) => Consent::parse(s),
+        _ => None,
+    }
+}
+
+/// What is wrong with `v` for an option that takes one of a few strings
+/// (`expected`): the string given, or the type.
+///
+/// ```
+/// use waggle_rum::core::config::{choice_error, ConfigValue::*};
+/// assert_eq!(choice_error("'a' or 'b'", &Str("c".into())), "must be 'a' or 'b', got \"c\"");
+/// assert_eq!(choice_error("'a' or 'b'", &Null), "must be 'a' or 'b', got null");
+/// ```
+pub fn choice_error(expected: &str, v: &ConfigValue) -> String {
+    match v {
+        ConfigValue::Str(s) => msg(&["must be ", expected, ", got \"", s, "\""]),
+        other => msg(&["must be ", expected, ", got ", other.type_name()]),
+    }
+}
+
 /// What attribute values may be, for messages.
 pub const ATTRIBUTE_TYPES: &str = "a string, number, boolean or an array of one of those";
 
@@ -599,12 +635,12 @@ impl Config {
                         }
                     }
                 }
+                CONSENT => self.consent = consent_value(v).ok_or_else(|| err(&option, choice_error(expected, v)))?,
                 _ => {
                     self.sample_by = match v {
                         ConfigValue::Str(s) if s == "trace" => SampleBy::Trace,
                         ConfigValue::Str(s) if s == "session" => SampleBy::Session,
-                        ConfigValue::Str(s) => return Err(err(&option, msg(&["must be 'trace' or 'session', got \"", s, "\""]))),
-                        _ => return Err(wrong()),
+                        _ => return Err(err(&option, choice_error(expected, v))),
                     }
                 }
             }
@@ -702,6 +738,9 @@ mod tests {
         assert_eq!(c.traces_url("https://x.test"), "http://localhost:4318/v1/traces");
         assert_eq!(c.max_export_batch_size, 512);
         assert!(c.on(inst::FETCH) && !c.on(inst::CONSOLE_ERRORS));
+        assert_eq!(c.consent, Consent::Granted);
+        let c = Config::parse(&obj(&[name(), ("consent", Str("pending".into()))])).unwrap();
+        assert_eq!(c.consent, Consent::Pending);
     }
 
     #[test]
@@ -733,6 +772,9 @@ mod tests {
             (obj(&[name(), ("session", obj(&[("inactivityMinutes", Number(0.0))]))]), "session.inactivityMinutes", "more than 0"),
             (obj(&[name(), ("session", obj(&[("persist", Str("no".into()))]))]), "session.persist", "boolean"),
             (obj(&[name(), ("sampleBy", Str("user".into()))]), "sampleBy", "'trace' or 'session'"),
+            (obj(&[name(), ("consent", Str("yes".into()))]), "consent", "must be 'granted', 'pending' or 'denied', got \"yes\""),
+            (obj(&[name(), ("consent", Bool(false))]), "consent", "must be 'granted', 'pending' or 'denied', got boolean"),
+            (obj(&[name(), ("Consent", Str("denied".into()))]), "Consent", "did you mean `consent`?"),
             (obj(&[name(), ("wasmUrl", Bool(true))]), "wasmUrl", "must be a string"),
             (obj(&[name(), ("debug", Other("function".into()))]), "debug", "got function"),
             (obj(&[name(), ("debug", Number(1.0))]), "debug", "must be a boolean or an object such as { traceUrl: '…{traceId}' }, got number"),
@@ -797,7 +839,7 @@ mod tests {
              sampleRate: 1, propagateTraceHeaderCorsUrls: [], ignoreUrls: [], redactQueryParams: [], attributes: {}, \
              instrumentations: { documentLoad: true, fetch: true, xhr: true, interactions: true, routeChanges: true, webVitals: true, errors: true, consoleErrors: false, longAnimationFrames: true }, \
              batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1000, maxQueueSize: 20000 }, interactionEvents: ['click'], \
-             session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', debug: false, wasmUrl: undefined }; \
+             session: { inactivityMinutes: 15, maxMinutes: 240, persist: true }, sampleBy: 'trace', consent: 'granted', debug: false, wasmUrl: undefined }; \
              instrumentations on: documentLoad fetch xhr interactions routeChanges webVitals errors longAnimationFrames; spans go to http://localhost:4318/v1/traces"
         );
         let given = obj(&[

@@ -40,6 +40,9 @@
 //!   what pages left in storage ([`Cmd::Claim`], at most every
 //!   [`CLAIM_EVERY_MS`]), as it does when it starts.
 //! - **Offline**: nothing is sent until the `online` event.
+//! - **Held** (consent pending, [`super::consent`]): nothing is sent,
+//!   kept in storage or claimed, not even as the page goes; spans wait,
+//!   bounded as ever, until [`Machine::hold`] lets go.
 //! - **Gzip**: bodies are gzipped where the browser can. Only HTTP answers
 //!   decide that an endpoint refuses gzip (its CORS settings not allowing
 //!   `Content-Encoding`): a gzipped request that gets no answer makes the
@@ -232,6 +235,7 @@ pub struct Machine {
     next_id: u32,
     keepalive_bytes: usize,
     online: bool,
+    held: bool,
     hidden: bool,
     leaving: bool,
     /// Left for good (`pagehide` not bound for the back-forward cache).
@@ -271,6 +275,7 @@ impl Machine {
             next_id: 0,
             keepalive_bytes: 0,
             online,
+            held: false,
             hidden: false,
             leaving: false,
             gone: false,
@@ -341,6 +346,30 @@ impl Machine {
     /// carries must be kept for the next page.
     pub fn is_leaving(&self) -> bool {
         self.leaving
+    }
+
+    /// Holds everything (true), from before anything was sent, until let
+    /// go (false): nothing is sent or kept in storage meanwhile.
+    ///
+    /// ```
+    /// use waggle_rum::core::delivery::{Cmd, Machine};
+    /// let mut m = Machine::new(512, 1000, true, true);
+    /// m.hold(0.0, true);
+    /// m.waiting(0.0, 3);
+    /// m.hide(true, false);
+    /// assert_eq!(m.commands(), vec![]);
+    /// m.show(5000.0);
+    /// m.hold(5000.0, false);
+    /// assert_eq!(m.commands(), vec![Cmd::Wake { ms: 0 }]);
+    /// ```
+    pub fn hold(&mut self, now: f64, held: bool) {
+        self.held = held;
+        self.pump(now);
+    }
+
+    /// Whether everything is held: nothing may be kept in storage.
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     /// Whether the page is hidden (or gone): new batches are for leaving.
@@ -571,7 +600,7 @@ impl Machine {
             }
             i += 1;
         }
-        if self.waiting > 0 {
+        if self.waiting > 0 && !self.held {
             self.out.push(Cmd::EncodeAll);
         }
         self.mark_unsure();
@@ -688,7 +717,7 @@ impl Machine {
 
     /// Decides what goes next.
     fn pump(&mut self, now: f64) {
-        if !self.online || self.hidden {
+        if self.held || !self.online || self.hidden {
             self.done_flushes();
             return;
         }
@@ -862,6 +891,33 @@ mod tests {
         s.answer(Some(200));
         assert_eq!(s.forgotten, vec![1]);
         assert!(s.wake.is_none());
+    }
+
+    #[test]
+    fn held_sends_stores_and_claims_nothing_even_as_the_page_goes_then_sends_all_in_order() {
+        let mut s = Sim::new(true);
+        s.m.hold(s.now, true);
+        s.spans(25);
+        s.m.flush(s.now, 1);
+        s.run();
+        assert_eq!(s.done, vec![1], "a flush has nothing it may try");
+        s.m.hide(false, false);
+        s.m.hide(true, true);
+        s.m.freeze();
+        s.run();
+        assert!(s.posts.is_empty() && s.stored.is_empty() && s.wake.is_none() && s.probes == 0 && s.claims == 0);
+        assert_eq!(s.m.take_lost(), Losses::default(), "nothing counted as lost: it is all still held");
+        // Shown again and let go: everything goes, in batches, in order.
+        s.m.show(s.now);
+        s.m.hold(s.now, false);
+        s.run();
+        for _ in 0..3 {
+            s.advance();
+            s.answer(Some(200));
+        }
+        assert_eq!(s.sizes.iter().map(|x| x.1).sum::<usize>(), 25);
+        assert!(s.stored.is_empty());
+        assert_eq!(s.claims, 1, "once the endpoint answers, what earlier pages kept may be claimed");
     }
 
     #[test]

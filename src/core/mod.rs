@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod context;
 pub mod debug;
 pub mod delivery;

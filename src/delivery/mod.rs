@@ -255,6 +255,12 @@ impl Delivery {
         self.run(io);
     }
 
+    /// Holds everything (consent pending) or lets it go.
+    pub fn hold(&mut self, io: &mut Io, held: bool) {
+        self.machine.hold(io.now, held);
+        self.run(io);
+    }
+
     /// Send everything; `DONE` with `token` when tried.
     pub fn flush(&mut self, io: &mut Io, token: u32) {
         self.machine.flush(io.now, token);
@@ -445,9 +451,9 @@ impl Delivery {
                 }
             }
         }
-        if self.machine.is_leaving() && self.pending.is_none() {
+        if self.machine.is_leaving() && self.pending.is_none() && !self.machine.is_held() {
             // Counts no body will carry from this page: the next page
-            // reports them.
+            // reports them (while consent is pending nothing is kept).
             let lost = self.machine.take_lost();
             let confirmed = self.machine.take_confirmed();
             for (n, what) in [(lost.dropped, spill::DROPPED), (lost.unconfirmed, spill::UNCONFIRMED), (confirmed, spill::CONFIRMED)] {

@@ -6,7 +6,8 @@
 
 /// Observations: what the page's JavaScript saw.
 pub mod rec {
-    /// `init` was called: options, then what the page says about itself.
+    /// `init` was called: options, what the page says about itself, and
+    /// the values `setConsent` was given before.
     pub const INIT: u32 = 1;
     /// `shutdown()`: a token to answer with `DONE`.
     pub const SHUTDOWN: u32 = 2;
@@ -69,6 +70,8 @@ pub mod rec {
     pub const UNSENT: u32 = 30;
     /// `setRoute`: the view's route template, or null.
     pub const ROUTE: u32 = 32;
+    /// `setConsent` once the agent was started: the value given.
+    pub const CONSENT: u32 = 33;
     /// Fail on purpose (the tests' internal-failure path).
     pub const FAULT: u32 = 99;
 }
@@ -118,6 +121,10 @@ pub mod cmd {
     pub const FREE: u32 = 17;
     /// Take out what pages kept in storage, as at start (`UNSENT`).
     pub const CLAIM: u32 = 18;
+    /// The consent in force (0 pending, 1 granted, 2 denied: stop the
+    /// recorder, drop the app's spans, remove every key the agent
+    /// writes), and whether to start again (`init` with the same options).
+    pub const CONSENT: u32 = 19;
 }
 
 #[cfg(test)]

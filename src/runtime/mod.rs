@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::core::config::{attributes, Config, ConfigValue, SampleBy, UrlPattern};
+use crate::core::consent::Consent;
 use crate::core::ids::{SpanId, TraceId};
 use crate::core::page_view::Views;
 use crate::core::route::Template;
@@ -139,6 +140,8 @@ pub struct Runtime {
     pub frames: crate::core::loaf::Frames,
     /// Page-view spans already sent ([`once`] bits).
     pub sent: u32,
+    /// The page's consent: it outlives `shutdown` and `init`.
+    pub consent: Consent,
     session: SessionState,
     /// This page's part in the session's chain of page views.
     pub views: Views,
@@ -163,6 +166,7 @@ impl Runtime {
             tracker: Tracker::default(),
             frames: Default::default(),
             sent: 0,
+            consent: Consent::default(),
             session: SessionState::default(),
             views: Views::default(),
             user: Vec::new(),
@@ -537,6 +541,10 @@ impl Runtime {
     /// assert!(!rt.io.out.bytes().is_empty());
     /// ```
     pub fn store(&mut self, key: &str, value: &str) {
+        // While consent is pending, state lives in memory only.
+        if !self.consent.state.allows() {
+            return;
+        }
         let w = self.io.cmd(cmd::STORE, 3);
         w.uint(u32::from(!self.config.session_persist));
         w.str(key);

@@ -155,10 +155,10 @@ test("every js/ts example in README.md and in the package's README compiles unde
   assert.equal(strictCheck('readme-routers', withRouters, { routers: true }).trim(), '');
 });
 
-test('the declarations take what the agent takes and refuse the rest (window.waggle, loadAgent, event names, attributes, error classes, setRoute, the router entry points)', () => {
+test('the declarations take what the agent takes and refuse the rest (window.waggle, loadAgent, event names, attributes, error classes, setRoute, consent, the router entry points)', () => {
   // Each @ts-expect-error must meet an error, or tsc reports it unused.
   const check = `/// <reference types="waggle-rum/snippet" />
-import { init, loadAgent, startSpan, setUser, setGlobalAttributes, setRoute, WaggleConfigError, WaggleLoadError, type InteractionEvent } from 'waggle-rum';
+import { init, loadAgent, startSpan, setUser, setGlobalAttributes, setRoute, setConsent, WaggleConfigError, WaggleLoadError, type InteractionEvent, type Consent } from 'waggle-rum';
 import { trackRouter as trackReactRouter, WaggleRoutes } from 'waggle-rum/react-router';
 import { trackRouter as trackVueRouter } from 'waggle-rum/vue-router';
 import { WaggleRoute, routeOf } from 'waggle-rum/next';
@@ -200,6 +200,14 @@ setRoute('/products/:id');
 setRoute(null);
 // @ts-expect-error a route is a string or null
 setRoute(42);
+const consents: Consent[] = ['granted', 'pending', 'denied'];
+await init({ serviceName: 'x', consent: consents[1] });
+setConsent('granted');
+waggle.setConsent('denied');
+// @ts-expect-error consent is one of three strings
+setConsent('yes');
+// @ts-expect-error nor a boolean
+await init({ serviceName: 'x', consent: true });
 trackReactRouter({ state: { matches: [{ route: { path: '/' } }, { route: {} }] }, subscribe: () => () => {} })();
 // @ts-expect-error trackRouter takes a router
 trackReactRouter({});
