@@ -262,7 +262,7 @@ test('npm, granted then denied then granted: the denial clears storage and sends
   const service = 'consent-npm-again';
   const { page, context, sent, consoleMessages, pageErrors } = await open(url('npm.html', service));
   const first = ofService(await waitFor(service, ['documentLoad']), service).find((s) => s.name === 'documentLoad');
-  assert.deepEqual((await kept(page, context)).local, ['waggle.session']);
+  assert.deepEqual((await kept(page, context)).local, ['waggle.session', 'waggle.view']);
 
   await page.evaluate(() => window.waggle.setConsent('denied'));
   assert.deepEqual(await kept(page, context), NOTHING);
