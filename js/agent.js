@@ -119,7 +119,15 @@ function exec(c) {
     case P.C_TIMER: {
       const id = c[1];
       clearTimeout(S.timers[id]);
-      if (c[2] >= 0) S.timers[id] = H.T.call(g, () => call([P.TIMER, id]), c[2]);
+      if (c[2] >= 0)
+        S.timers[id] = H.T.call(
+          g,
+          () => {
+            H.frames();
+            call([P.TIMER, id]);
+          },
+          c[2],
+        );
       break;
     }
     case P.C_EXIT:

@@ -628,6 +628,11 @@ export function record(w) {
     if (type > 3) vitals.push([po, type]);
     undo.push(() => po.disconnect());
   }
+  // Long frames the browser has recorded but not yet delivered (its
+  // observer callbacks wait behind other tasks on a busy page): taken
+  // before the agent's timers, so an interaction that settles names the
+  // script that held it.
+  H.frames = () => safe(() => vitals.forEach(([po, type]) => type === 8 && po.takeRecords().forEach((e) => onEntry(type, e))));
 
   // The page load, once its load handlers are done (loadEventEnd is set
   // only then).
