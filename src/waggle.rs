@@ -373,8 +373,10 @@ impl Waggle {
             Step::Refuse => rt.io.warn("setConsent('pending') is ignored once consent was granted or denied"),
             Step::Release => {
                 consent_cmd(rt, State::Granted, false, true);
-                // The session, checked as for a span, is written now.
+                // The session, checked as for a span, is written now, and
+                // the page view the next one links to.
                 rt.session(None, false);
+                rt.keep_newest_view();
                 if let Some(d) = rt.delivery.as_mut() {
                     d.hold(&mut rt.io, false);
                 }

@@ -231,6 +231,23 @@ impl Views {
         }
         self.mine.clone()
     }
+
+    /// This page's newest view as it would be stored, if it has one (to
+    /// write once storage may be written: consent granted).
+    ///
+    /// ```
+    /// use waggle_rum::core::ids::{SpanId, TraceId};
+    /// use waggle_rum::core::page_view::Views;
+    /// use waggle_rum::core::span::{kind, Span};
+    /// let mut page = Views::default();
+    /// assert!(page.newest().is_none());
+    /// let mut span = Span::new("documentLoad", kind::INTERNAL, TraceId([1; 16]), SpanId([1; 8]), None, 0);
+    /// page.loaded(&mut span, "s", "https://shop.test/", "/");
+    /// assert!(page.newest().is_some());
+    /// ```
+    pub fn newest(&self) -> Option<String> {
+        self.mine.clone()
+    }
 }
 
 #[cfg(test)]

@@ -584,6 +584,13 @@ impl Runtime {
         }
     }
 
+    /// Consent granted: the page's newest view, recorded while nothing
+    /// could be stored, is written for the next view to follow.
+    pub fn keep_newest_view(&mut self) {
+        let v = self.views.newest();
+        self.keep_view(v);
+    }
+
     /// The page is shown: back from the back-forward cache, its newest
     /// view is kept again as the one the next view follows.
     pub fn shown(&mut self) {

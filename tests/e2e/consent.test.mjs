@@ -142,7 +142,10 @@ test('npm, consent pending: nothing reaches the Collector and nothing is stored;
   // All in one session, now written to storage.
   assert.match(click.attrs['session.id'], /^[0-9a-f]{32}$/);
   assert.equal(load.attrs['session.id'], click.attrs['session.id']);
-  assert.deepEqual((await kept(page, context)).local, ['waggle.session']);
+  assert.deepEqual((await kept(page, context)).local, ['waggle.session', 'waggle.view']);
+  // The page load recorded while pending is the view the next page links to.
+  const view = await page.evaluate(() => localStorage.getItem('waggle.view'));
+  assert.ok(view.includes(`${load.traceId}-${load.spanId}`), view);
   assert.ok(sent.length > 0);
   // debug says so.
   const said = consoleMessages.filter((m) => /^\[waggle\] (consent|started with)/.test(m.text)).map((m) => m.text);
@@ -238,7 +241,7 @@ test('npm, consent pending: what an earlier visit stored stays as it was, its se
   await collector.waitForSpans((all) => ofService(all, earlier).some((s) => s.name === 'earlier.unsent'), 15_000);
   const spans = ofService(await waitFor(service, ['documentLoad', 'click']), service);
   assert.equal(spans.find((s) => s.name === 'click').attrs['session.id'], 'a'.repeat(32), "the earlier visit's session, held in memory");
-  assert.deepEqual((await kept(page, context)).local, ['app.theme', 'waggle.session'], 'taken out of storage once sent');
+  assert.deepEqual((await kept(page, context)).local, ['app.theme', 'waggle.session', 'waggle.view'], 'taken out of storage once sent');
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
@@ -336,7 +339,7 @@ test('snippet: setConsent queued before the agent arrived holds everything until
   const clickedAt = await page.evaluate(() => window.clickedAt);
   const click = spans.find((s) => s.name === 'click');
   assert.ok(Math.abs(ms(click.startTimeUnixNano) - clickedAt) < 1);
-  assert.deepEqual((await kept(page, context)).local, ['waggle.session']);
+  assert.deepEqual((await kept(page, context)).local, ['waggle.session', 'waggle.view']);
   assert.deepEqual(pageErrors, [], formatConsole(consoleMessages, pageErrors));
   await page.close();
 });
