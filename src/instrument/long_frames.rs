@@ -54,14 +54,9 @@ pub fn entry(rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     // Built while the frame is borrowed: a clone of it costs more wasm
     // than the attributes do.
     let (start, end, blocking) = (f.start, f.end(), f.blocking);
-    let mut top = Attrs::default();
     // The span open when the longest script began is the one it held up:
     // a frame often begins with a task from before the interaction.
-    let mut held_at = start;
-    if let Some(s) = f.scripts.first() {
-        s.put(&mut top);
-        held_at = s.start;
-    }
+    let held_at = f.scripts.first().map_or(start, |s| s.start);
     let marks = [("renderStart", f.render_start), ("styleAndLayoutStart", f.style_layout_start)];
     let mut scripts = alloc::vec::Vec::new();
     for s in &f.scripts {
@@ -76,7 +71,10 @@ pub fn entry(rt: &mut Runtime, r: &mut Rec<'_, '_>) {
     if dropped > 0 {
         span.set("waggle.loaf.dropped", dropped as i64);
     }
-    span.attrs.append(&top);
+    // The longest script is the first: its keys go on the span too.
+    if let Some((_, a)) = scripts.first() {
+        span.attrs.append(a);
+    }
     for (name, at) in marks {
         if at > 0.0 {
             span.event(name, rt.ns(at), &Attrs::EMPTY);

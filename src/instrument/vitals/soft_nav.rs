@@ -48,7 +48,7 @@ pub fn entry(v: &mut Vitals, routes: &RouteChanges, rt: &mut Runtime, r: &mut Re
         let fcp = Report { vital: Vital::Fcp, value: paint - start, start_ms: start, end_ms: paint, attrs: Default::default() };
         v.emit(rt, fcp);
     }
-    if let Some(c) = v.early.take(&v.nav.clone()) {
+    if let Some(c) = v.early.take(&v.nav) {
         lcp::candidate(v, c);
     }
 }
