@@ -7,10 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startStack } from '../lib/stack.mjs';
-import { openPage, formatConsole } from '../lib/browser.mjs';
+import { openRun } from '../lib/browser.mjs';
 
 let stack, server, collector, browser;
-let runs = 0;
 
 before(async () => {
   ({ server, collector, browser } = stack = await startStack({
@@ -32,21 +31,8 @@ after(async () => {
 });
 
 // A fresh page per test; its spans are the ones whose page.url names its run.
-async function openApp() {
-  const run = `r${++runs}`;
-  const url = `${server.url}/pages/interactions/index.html?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}`;
-  const opened = await openPage(browser, url);
-  await opened.page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
-  assert.equal(await opened.page.evaluate(() => window.waggleError), undefined);
-  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
-  return {
-    ...opened,
-    run,
-    spans: () => collector.spans().filter(mine),
-    waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
-    context: () => formatConsole(opened.consoleMessages, opened.pageErrors),
-  };
-}
+const openApp = () =>
+  openRun(browser, collector, (run) => `${server.url}/pages/interactions/index.html?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}`);
 
 const clickOn = (spans, id) => spans.find((s) => s.name === 'click' && s.attrs['waggle.target.id'] === id);
 const routeTo = (spans, hash) => spans.find((s) => s.name === 'routeChange' && s.attrs['browser.document.url.full'].endsWith(hash));

@@ -5,10 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startStack } from '../lib/stack.mjs';
-import { openPage, formatConsole } from '../lib/browser.mjs';
+import { openRun } from '../lib/browser.mjs';
 
 let stack, server, collector, browser;
-let runs = 0;
 
 before(async () => {
   ({ server, collector, browser } = stack = await startStack());
@@ -18,20 +17,8 @@ after(async () => {
   await stack?.stop();
 });
 
-async function openApp(query = '') {
-  const run = `r${++runs}`;
-  const url = `${server.url}/pages/long-frames/index.html?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}${query}`;
-  const opened = await openPage(browser, url);
-  await opened.page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
-  assert.equal(await opened.page.evaluate(() => window.waggleError), undefined);
-  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
-  return {
-    ...opened,
-    spans: () => collector.spans().filter(mine),
-    waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
-    context: () => formatConsole(opened.consoleMessages, opened.pageErrors),
-  };
-}
+const openApp = (query = '') =>
+  openRun(browser, collector, (run) => `${server.url}/pages/long-frames/index.html?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}${query}`);
 
 const APP_JS = /\/pages\/long-frames\/app\.js$/;
 const frames = (spans) => spans.filter((s) => s.name === 'longAnimationFrame');

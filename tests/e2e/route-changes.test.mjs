@@ -9,10 +9,9 @@ import path from 'node:path';
 
 import { startStack } from '../lib/stack.mjs';
 import { REPO_ROOT } from '../lib/server.mjs';
-import { openPage, formatConsole } from '../lib/browser.mjs';
+import { openRun } from '../lib/browser.mjs';
 
 let stack, server, collector, browser;
-let runs = 0;
 
 const TITLES = { '/': 'Home', '/products': 'Products', '/products/42': 'Product 42', '#reviews': 'Reviews' };
 const title = (p) => `${TITLES[p]} — Shop`;
@@ -43,20 +42,10 @@ after(async () => {
 });
 
 async function openApp() {
-  const run = `r${++runs}`;
-  const url = `${server.url}/?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}`;
-  const opened = await openPage(browser, url);
+  const opened = await openRun(browser, collector, (run) => `${server.url}/?run=${run}&endpoint=${encodeURIComponent(collector.endpoint)}`);
   const { page } = opened;
-  await page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
-  assert.equal(await page.evaluate(() => window.waggleError), undefined);
   await page.waitForFunction(() => window.renders.length === 1);
-  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
-  return {
-    ...opened,
-    waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
-    rendered: (n) => page.waitForFunction((k) => window.renders.length >= k, n),
-    context: () => formatConsole(opened.consoleMessages, opened.pageErrors),
-  };
+  return { ...opened, rendered: (n) => page.waitForFunction((k) => window.renders.length >= k, n) };
 }
 
 const ns = (us) => BigInt(us) * 1000n;

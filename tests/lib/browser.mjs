@@ -2,6 +2,8 @@
 //
 // Always the distribution's Chromium: playwright-core never downloads a
 // browser of its own, and the machines that run these tests cannot fetch one.
+import assert from 'node:assert/strict';
+
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.WAGGLE_CHROMIUM ?? '/usr/bin/chromium';
@@ -67,4 +69,30 @@ export function formatConsole(consoleMessages, pageErrors = []) {
     ...consoleMessages.map((m) => `[${m.type}] ${m.text}`),
     ...pageErrors.map((e) => `[pageerror] ${e?.stack ?? e}`),
   ].join('\n');
+}
+
+let runs = 0;
+
+/**
+ * Opens a page of the agent for one run of a test: `urlOf(run)` is its URL,
+ * which must carry `run=<run>&` so the spans of that page (their
+ * `browser.document.url.full`) can be told from every other page's. Waits
+ * for `init` to resolve (window.waggleStarted) and fails on its error
+ * (window.waggleError). Returns openPage's result with `run`, `spans()` and
+ * `waitFor(pred)` over that page's spans in `collector`, and `context()`
+ * (the page's console, for failure messages).
+ */
+export async function openRun(browser, collector, urlOf) {
+  const run = `r${++runs}`;
+  const opened = await openPage(browser, urlOf(run));
+  await opened.page.waitForFunction(() => window.waggleStarted || window.waggleError, null, { timeout: 10_000 });
+  assert.equal(await opened.page.evaluate(() => window.waggleError), undefined);
+  const mine = (s) => String(s.attrs['browser.document.url.full'] ?? '').includes(`run=${run}&`);
+  return {
+    ...opened,
+    run,
+    spans: () => collector.spans().filter(mine),
+    waitFor: async (pred) => (await collector.waitForSpans((all) => pred(all.filter(mine)))).filter(mine),
+    context: () => formatConsole(opened.consoleMessages, opened.pageErrors),
+  };
 }
